@@ -16,7 +16,7 @@ export const ABI_VERSION: i32 = 1;
 /** Size of the IN region in bytes (holds one message or one batch). */
 export const IN_CAP: i32 = 1 << 20;
 /** Size of the OUT region in i32 slots. */
-export const OUT_CAP: i32 = 1 << 18;
+export const OUT_CAP: i32 = 1 << 20;
 
 /** Default limits (RFC 3261 leaves them to the implementation). */
 export const DEFAULT_MAX_MESSAGE_BYTES: i32 = 65535;

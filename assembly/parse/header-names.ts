@@ -1,0 +1,133 @@
+import { lower } from '../util/ascii';
+
+/**
+ * Well-known header names and their ids. Index = header id; id 0 is any
+ * other (extension) header. Compact forms (RFC 3261 §7.3.3 and later RFCs)
+ * map to the same id. Must stay in step with HEADER_NAMES in
+ * runtime/wasm/abi.ts (the contract test compares them).
+ */
+export const HEADER_NAMES: string[] = [
+  '', 'via', 'from', 'to', 'call-id', 'cseq', 'contact', 'content-length',
+  'content-type', 'max-forwards', 'route', 'record-route', 'supported', 'subject',
+  'refer-to', 'referred-by', 'content-encoding', 'allow', 'require', 'proxy-require',
+  'unsupported', 'expires', 'authorization', 'proxy-authorization', 'www-authenticate',
+  'proxy-authenticate', 'event', 'allow-events', 'subscription-state', 'user-agent',
+  'server', 'accept', 'accept-encoding', 'accept-language', 'content-disposition',
+  'date', 'timestamp', 'warning', 'retry-after', 'min-expires', 'organization',
+  'priority', 'reply-to', 'in-reply-to', 'alert-info', 'call-info', 'error-info',
+  'mime-version', 'replaces', 'refer-sub', 'p-asserted-identity', 'p-preferred-identity',
+  'remote-party-id', 'user-to-user', 'session-expires', 'min-se', 'rseq', 'rack', 'path',
+  'privacy', 'diversion', 'authentication-info', 'content-language', 'identity', 'reason',
+  'p-called-party-id', 'accept-contact', 'reject-contact', 'request-disposition',
+  'service-route',
+];
+
+export const H_VIA: i32 = 1;
+export const H_FROM: i32 = 2;
+export const H_TO: i32 = 3;
+export const H_CALL_ID: i32 = 4;
+export const H_CSEQ: i32 = 5;
+export const H_CONTACT: i32 = 6;
+export const H_CONTENT_LENGTH: i32 = 7;
+export const H_MAX_FORWARDS: i32 = 9;
+export const H_ROUTE: i32 = 10;
+export const H_RECORD_ROUTE: i32 = 11;
+export const H_REFER_TO: i32 = 14;
+
+/** Compact form letter -> id (RFC 3261 §7.3.3, RFC 3515, RFC 3892, RFC 3265, RFC 4028, RFC 3841, RFC 8224). */
+const COMPACT: usize = memory.data(26);
+
+function setCompact(letter: string, id: i32): void {
+  store<u8>(COMPACT + <usize>(letter.charCodeAt(0) - 0x61), <u8>id);
+}
+
+/** Which ids may carry a comma-separated list that we split (RFC 3261 §7.3.1). */
+const LIST_IDS: usize = memory.data(128);
+/** Which ids must appear at most once. */
+const SINGLE_IDS: usize = memory.data(128);
+
+const TABLE_BITS: u32 = 10;
+const TABLE_SIZE: u32 = 1 << TABLE_BITS;
+/** Open-addressing hash table: slot -> id + 1 (0 = empty). */
+const TABLE: usize = memory.data(<i32>TABLE_SIZE);
+
+/** FNV-1a step over a lower-cased byte. */
+// @ts-ignore: decorator
+@inline
+export function hashStep(h: u32, c: u32): u32 {
+  return (h ^ lower(c)) * 16777619;
+}
+export const HASH_SEED: u32 = 2166136261;
+
+function hashString(s: string): u32 {
+  let h = HASH_SEED;
+  for (let i = 0; i < s.length; i++) h = hashStep(h, <u32>s.charCodeAt(i));
+  return h;
+}
+
+function init(): void {
+  for (let id = 1; id < HEADER_NAMES.length; id++) {
+    let slot = hashString(HEADER_NAMES[id]) & (TABLE_SIZE - 1);
+    while (load<u8>(TABLE + <usize>slot) != 0) slot = (slot + 1) & (TABLE_SIZE - 1);
+    store<u8>(TABLE + <usize>slot, <u8>(id + 1));
+  }
+  setCompact('v', H_VIA); setCompact('f', H_FROM); setCompact('t', H_TO);
+  setCompact('i', H_CALL_ID); setCompact('m', H_CONTACT); setCompact('l', H_CONTENT_LENGTH);
+  setCompact('c', 8); setCompact('k', 12); setCompact('s', 13); setCompact('r', H_REFER_TO);
+  setCompact('b', 15); setCompact('o', 26); setCompact('u', 27); setCompact('e', 16);
+  setCompact('x', 54); setCompact('y', 63); setCompact('a', 66); setCompact('j', 67);
+  setCompact('d', 68);
+  const lists: i32[] = [H_VIA, H_CONTACT, H_ROUTE, H_RECORD_ROUTE, 12, 16, 17, 18, 19, 20,
+    27, 31, 32, 33, 43, 44, 45, 46, 58, 62, 66, 67, 69];
+  for (let i = 0; i < lists.length; i++) store<u8>(LIST_IDS + <usize>lists[i], 1);
+  const singles: i32[] = [H_FROM, H_TO, H_CALL_ID, H_CSEQ, H_CONTENT_LENGTH, H_MAX_FORWARDS];
+  for (let i = 0; i < singles.length; i++) store<u8>(SINGLE_IDS + <usize>singles[i], 1);
+}
+init();
+
+/**
+ * Look a header name up.
+ * @param p     name start
+ * @param len   name length (> 0)
+ * @param h     FNV-1a hash of the lower-cased name (computed while scanning)
+ * @return the header id, 0 when unknown
+ */
+export function lookupHeader(p: usize, len: i32, h: u32): i32 {
+  if (len == 1) {
+    const c = lower(load<u8>(p));
+    if (c - 0x61 < 26) return <i32>load<u8>(COMPACT + <usize>(c - 0x61));
+    return 0;
+  }
+  let slot = h & (TABLE_SIZE - 1);
+  while (true) {
+    const v = <i32>load<u8>(TABLE + <usize>slot);
+    if (v == 0) return 0;
+    const name = HEADER_NAMES[v - 1];
+    if (name.length == len) {
+      let same = true;
+      const np = changetype<usize>(name);
+      for (let i = 0; i < len; i++) {
+        if (lower(load<u8>(p + <usize>i)) != <u32>load<u16>(np + (<usize>i << 1))) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return v - 1;
+    }
+    slot = (slot + 1) & (TABLE_SIZE - 1);
+  }
+}
+
+/** @return true when values of header `id` are split on commas. */
+// @ts-ignore: decorator
+@inline
+export function isListHeader(id: i32): bool {
+  return load<u8>(LIST_IDS + <usize>id) != 0;
+}
+
+/** @return true when header `id` may appear only once. */
+// @ts-ignore: decorator
+@inline
+export function isSingleHeader(id: i32): bool {
+  return load<u8>(SINGLE_IDS + <usize>id) != 0;
+}

@@ -1,0 +1,202 @@
+/**
+ * Headless-browser embedding test: a real Chromium imports the compiled,
+ * dependency-free wrapper `dist/runtime/wasm/embed.js`, fetches
+ * `build/release.wasm` (served as application/wasm) and parses SIP messages.
+ *
+ * Needs `npm run build` first (npm ci runs it via `prepare`) and Chromium at
+ * /usr/bin/chromium (`apt-get install -y chromium`). Skipped when Chromium is
+ * missing, unless CI=true: in CI a missing browser is a failure.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const EMBED_TS = join(ROOT, 'runtime/wasm/embed.ts');
+const EMBED_JS = join(ROOT, 'dist/runtime/wasm/embed.js');
+const WASM = join(ROOT, 'build/release.wasm');
+
+const hasChromium = existsSync(CHROMIUM);
+const skip = !hasChromium && process.env.CI !== 'true';
+
+const SDP = 'v=0\r\no=alice 2890844526 2890844526 IN IP4 pc33.atlanta.com\r\ns=-\r\n' +
+  'c=IN IP4 192.0.2.101\r\nt=0 0\r\nm=audio 49172 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+const INVITE = [
+  'INVITE sip:bob@biloxi.com SIP/2.0',
+  'Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds',
+  'Max-Forwards: 70',
+  'To: Bob <sip:bob@biloxi.com>',
+  'From: Alice <sip:alice@atlanta.com>;tag=1928301774',
+  'Call-ID: a84b4c76e66710@pc33.atlanta.com',
+  'CSeq: 314159 INVITE',
+  'Contact: <sip:alice@pc33.atlanta.com>',
+  'Content-Type: application/sdp',
+  `Content-Length: ${SDP.length}`,
+  '',
+  SDP,
+].join('\r\n');
+const RESPONSE = [
+  'SIP/2.0 180 Ringing',
+  'Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds;received=192.0.2.1',
+  'To: Bob <sip:bob@biloxi.com>;tag=a6c85cf',
+  'From: Alice <sip:alice@atlanta.com>;tag=1928301774',
+  'Call-ID: a84b4c76e66710@pc33.atlanta.com',
+  'CSeq: 314159 INVITE',
+  'Content-Length: 0',
+  '',
+  '',
+].join('\r\n');
+/** A header line without a colon: E_HEADER_SYNTAX (-7) at that line. */
+const BAD_LINE = 'This line has no colon';
+const BAD_HEADER = INVITE.replace('Max-Forwards: 70', `Max-Forwards: 70\r\n${BAD_LINE}`);
+/** SIP/3.0: E_VERSION (-3). */
+const BAD_VERSION = INVITE.replace('INVITE sip:bob@biloxi.com SIP/2.0', 'INVITE sip:bob@biloxi.com SIP/3.0');
+
+const PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>patchbay embed test</title>
+<link rel="icon" href="data:,">
+<script type="module">
+const messages = ${JSON.stringify({ INVITE, RESPONSE, BAD_HEADER, BAD_VERSION })};
+const result = {};
+try {
+  // Infra check, independent of the wrapper: instantiateStreaming only
+  // accepts a response served as application/wasm.
+  const raw = await WebAssembly.instantiateStreaming(fetch('/build/release.wasm'), { env: { abort() {} } });
+  result.infra = { abiVersion: raw.instance.exports.abi_version(), exports: Object.keys(raw.instance.exports) };
+  const { instantiateParser } = await import('/dist/runtime/wasm/embed.js');
+  const parser = await instantiateParser(await fetch('/build/release.wasm'));
+  const enc = new TextEncoder();
+  result.abiVersion = parser.abiVersion;
+  result.parsed = {};
+  for (const [name, text] of Object.entries(messages)) result.parsed[name] = parser.parse(enc.encode(text));
+} catch (e) {
+  result.error = String(e && e.stack || e);
+}
+window.__result = result;
+</script>
+`;
+
+const ROUTES: Record<string, { file?: string; body?: string; type: string }> = {
+  '/': { body: PAGE, type: 'text/html; charset=utf-8' },
+  '/dist/runtime/wasm/embed.js': { file: EMBED_JS, type: 'text/javascript; charset=utf-8' },
+  '/build/release.wasm': { file: WASM, type: 'application/wasm' },
+};
+
+interface Parsed {
+  ok: boolean;
+  status: number;
+  errorOffset: number;
+  kind?: string;
+  method?: string;
+  requestUri?: string;
+  statusCode?: number;
+  reason?: string;
+  headers: Array<{ name: string; value: string }>;
+  bodyLength: number;
+}
+interface PageResult {
+  infra?: { abiVersion: number; exports: string[] };
+  abiVersion?: number;
+  parsed?: Record<string, Parsed>;
+  error?: string;
+}
+
+/** Fails early when the build outputs are missing; warns when they are older than their sources. */
+function checkBuilt(): void {
+  const newest = (dir: string): number => Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => statSync(join(dir, f)).mtimeMs));
+  for (const [out, srcTime] of [[EMBED_JS, statSync(EMBED_TS).mtimeMs], [WASM, newest(join(ROOT, 'assembly'))]] as const) {
+    if (!existsSync(out)) throw new Error(`${out} is missing: run \`npm run build\``);
+    if (statSync(out).mtimeMs < srcTime) console.warn(`${out} is older than its sources: run \`npm run build\``);
+  }
+}
+
+describe.skipIf(skip)('embedding in a headless browser (Chromium)', () => {
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  let result: PageResult = {};
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`CI=true but ${CHROMIUM} is missing: apt-get install -y chromium`);
+    checkBuilt();
+    server = createServer((req, res) => {
+      const route = ROUTES[new URL(req.url ?? '/', 'http://x').pathname];
+      if (!route) return void res.writeHead(404).end();
+      const body = route.body ?? readFileSync(route.file ?? '');
+      res.writeHead(200, { 'content-type': route.type, 'cache-control': 'no-store' }).end(body);
+    });
+    await new Promise<void>((ok, fail) => server?.once('error', fail).listen(0, '127.0.0.1', ok));
+    const { port } = server.address() as AddressInfo;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => '__result' in window, undefined, { timeout: 30_000 });
+    result = await page.evaluate(() => (window as unknown as { __result: PageResult }).__result);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((done) => (server ? server.close(done) : done(undefined)));
+  });
+
+  it('serves the wasm as application/wasm and runs it in the page', () => {
+    expect(pageErrors, pageErrors.join('\n')).toEqual([]);
+    expect(result.infra?.abiVersion).toBe(1);
+    expect(result.infra?.exports).toContain('memory');
+  });
+
+  it('imports embed.js in the browser and instantiates the parser', () => {
+    expect(result.error).toBeUndefined();
+    expect(result.abiVersion).toBe(1);
+  });
+
+  it('parses an INVITE', () => {
+    const invite = result.parsed?.INVITE;
+    expect(invite).toMatchObject({ ok: true, status: 0, kind: 'request', method: 'INVITE' });
+    expect(invite?.requestUri).toBe('sip:bob@biloxi.com');
+    const header = (name: string): string | undefined => invite?.headers.find((h) => h.name === name)?.value;
+    expect(header('Call-ID')).toBe('a84b4c76e66710@pc33.atlanta.com');
+    expect(header('From')).toBe('Alice <sip:alice@atlanta.com>;tag=1928301774');
+    expect(header('CSeq')).toBe('314159 INVITE');
+    expect(invite?.headers.map((h) => h.name)).toEqual([
+      'Via', 'Max-Forwards', 'To', 'From', 'Call-ID', 'CSeq', 'Contact', 'Content-Type', 'Content-Length',
+    ]);
+    expect(invite?.bodyLength).toBe(SDP.length);
+  });
+
+  it('parses a response', () => {
+    expect(result.parsed?.RESPONSE).toMatchObject({
+      ok: true, status: 0, kind: 'response', statusCode: 180, reason: 'Ringing', bodyLength: 0,
+    });
+  });
+
+  it('reports the error status and offset of bad messages', () => {
+    const badHeader = result.parsed?.BAD_HEADER;
+    expect(badHeader).toMatchObject({ ok: false, status: -7, kind: undefined, headers: [] });
+    const lineStart = BAD_HEADER.indexOf(BAD_LINE);
+    expect(badHeader?.errorOffset).toBeGreaterThanOrEqual(lineStart);
+    expect(badHeader?.errorOffset).toBeLessThanOrEqual(lineStart + BAD_LINE.length + 2);
+    expect(result.parsed?.BAD_VERSION).toMatchObject({ ok: false, status: -3, kind: undefined });
+  });
+});
