@@ -200,3 +200,12 @@ describe.skipIf(skip)('embedding in a headless browser (Chromium)', () => {
     expect(result.parsed?.BAD_VERSION).toMatchObject({ ok: false, status: -3, kind: undefined });
   });
 });
+
+describe('dist/runtime/wasm/embed.js is browser-safe', () => {
+  it('imports only relative .js modules and uses no Node-only globals', () => {
+    const code = readFileSync(EMBED_JS, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    expect(specifiers.filter((s) => !/^\.\.?\/.+\.js$/.test(s ?? ''))).toEqual([]);
+    expect(code).not.toMatch(/\brequire\s*\(|\b(?:Buffer|process|__dirname|__filename)\b/);
+  });
+});
