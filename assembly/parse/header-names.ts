@@ -33,6 +33,7 @@ export const H_MAX_FORWARDS: i32 = 9;
 export const H_ROUTE: i32 = 10;
 export const H_RECORD_ROUTE: i32 = 11;
 export const H_REFER_TO: i32 = 14;
+export const H_DATE: i32 = 35;
 
 /** Compact form letter -> id (RFC 3261 §7.3.3, RFC 3515, RFC 3892, RFC 3265, RFC 4028, RFC 3841, RFC 8224). */
 const COMPACT: usize = memory.data(26);

@@ -4,7 +4,7 @@ import { cls, C_TOKEN, isWsp, isDigit, skipWsp, skipLws, trimEnd, startsWithLowe
 import {
   lookupHeader, hashStep, HASH_SEED, isListHeader, isSingleHeader, H_VIA, H_FROM, H_TO,
   H_CALL_ID, H_CSEQ, H_CONTACT, H_CONTENT_LENGTH, H_MAX_FORWARDS, H_ROUTE, H_RECORD_ROUTE,
-  H_REFER_TO,
+  H_REFER_TO, H_DATE,
 } from './header-names';
 import { lookupMethod } from './methods';
 import { parseUri, resetUriRecord, lastFailAt, put, SCHEME_SIP, SCHEME_SIPS } from './uri';
@@ -136,6 +136,14 @@ function checkValue(id: i32, p: usize, end: usize, first: bool): i32 {
     const n = parseDecimal(p, end, 255);
     if (n < 0) return fail(E.E_MAX_FORWARDS, p);
     put(gOut, A.M_MAX_FORWARDS, <i32>n);
+    return 0;
+  }
+  if (id == H_DATE) {
+    // RFC 3261 §20.17: rfc1123-date, always "GMT"; anything else is ignored and flagged
+    if (!(end - p >= 4 && load<u8>(end - 4) == 0x20 && load<u8>(end - 3) == 0x47 &&
+      load<u8>(end - 2) == 0x4d && load<u8>(end - 1) == 0x54)) {
+      put(gOut, A.M_FLAGS, get(A.M_FLAGS) | A.F_BAD_DATE);
+    }
     return 0;
   }
   if (id == H_CONTENT_LENGTH) {

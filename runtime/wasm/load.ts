@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { ABI_VERSION } from './abi.js';
 import { wasmImports, type ParserExports } from './exports.js';
+import { WasmParser, type ParserLimits } from './parser.js';
 
 /** Which build to load: release (optimised, SIMD) or debug (asserts). */
 export type Flavour = 'release' | 'debug';
@@ -43,4 +44,15 @@ export function instantiate(mod: WebAssembly.Module): ParserExports {
     throw new Error(`WASM ABI version ${version} does not match the runtime's ${ABI_VERSION}`);
   }
   return exports;
+}
+
+/** Options for createParser. */
+export interface CreateParserOptions extends ParserLimits {
+  flavour?: Flavour;
+}
+
+/** A ready inline parser on this thread (Node). */
+export function createParser(options: CreateParserOptions = {}): WasmParser {
+  const { flavour = 'release', ...limits } = options;
+  return new WasmParser(instantiate(compileModule(flavour)), limits);
 }
