@@ -56,7 +56,7 @@ function batched(fn: () => unknown, batch: number): () => unknown {
 
 /**
  * Picks each group's baseline: the fastest task marked `reference`.
- * @returns baseline task name by group
+ * @returns the baseline result of each group that has a reference task
  */
 function baselines(tasks: readonly TaskResult[], references: ReadonlySet<string>): Map<string, TaskResult> {
   const byGroup = new Map<string, TaskResult>();

@@ -47,11 +47,18 @@ function formatNumber(value: number, fractionDigits: number): string {
   });
 }
 
+function formatFactor(factor: number): string {
+  return formatNumber(factor, factor >= 100 ? 0 : factor >= 10 ? 1 : 2);
+}
+
 function formatRatio(task: TaskResult): string {
   if (task.ratio === undefined) {
     return '';
   }
-  return task.baseline === task.name ? 'baseline' : `${formatNumber(task.ratio, 2)}x`;
+  if (task.baseline === task.name) {
+    return 'baseline';
+  }
+  return task.ratio >= 1 ? `${formatFactor(task.ratio)}x faster` : `${formatFactor(1 / task.ratio)}x slower`;
 }
 
 function row(task: TaskResult): string[] {
@@ -86,7 +93,7 @@ export function formatSuite(suite: SuiteResult): string {
     Math.max(heading.length, ...rows.map((cells) => cells[column]?.length ?? 0)),
   );
   const lines = [
-    `${suite.name}  (vs baseline = ${suite.baselineLabel} time / task time; above 1 is faster)`,
+    `${suite.name}  (baseline: ${suite.baselineLabel})`,
     align(HEADINGS, widths),
   ];
   for (const group of groups) {
