@@ -52,11 +52,14 @@ const TABLE_SIZE: u32 = 1 << TABLE_BITS;
 /** Open-addressing hash table: slot -> id + 1 (0 = empty). */
 const TABLE: usize = memory.data(<i32>TABLE_SIZE);
 
-/** FNV-1a step over a lower-cased byte. */
+/**
+ * FNV-1a step over a case-folded token byte (`c | 0x20` folds A-Z and keeps
+ * every other token character distinct; the message parser inlines it).
+ */
 // @ts-ignore: decorator
 @inline
 export function hashStep(h: u32, c: u32): u32 {
-  return (h ^ lower(c)) * 16777619;
+  return (h ^ (c | 0x20)) * 16777619;
 }
 export const HASH_SEED: u32 = 2166136261;
 

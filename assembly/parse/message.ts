@@ -90,7 +90,7 @@ function checkValue(id: i32, p: usize, end: usize, first: bool): i32 {
       if (s < end && load<u8>(s) == 0x2a && trimEnd(s, end) == s + 1) return 0; // Contact: *
     }
     resetUriRecord(SCRATCH);
-    const r = parseNameAddr(gBase, p, end, SCRATCH);
+    const r = parseNameAddr(gBase, p, end, SCRATCH, true);
     if (r < 0) return fail(E.E_NAME_ADDR, nameAddrFailAt());
     if (id != H_CONTACT) {
       const tagLen = load<i32>(SCRATCH + (<usize>A.U_TAG_LEN << 2));
@@ -190,6 +190,9 @@ function emit(id: i32, nameStart: usize, nameLen: i32, vStart: usize, vEnd: usiz
 
 /** Split a list value on commas outside quotes and angle brackets, emitting one entry per item. */
 function emitList(id: i32, nameStart: usize, nameLen: i32, vStart: usize, vEnd: usize, flags: i32): i32 {
+  const special = scanSpecial(vStart, vEnd);
+  if (special == 0) return emit(id, nameStart, nameLen, vStart, vEnd, flags);
+  if (special == 1) return emitCommaList(id, nameStart, nameLen, vStart, vEnd, flags);
   let p = vStart;
   let itemStart = vStart;
   let angle = false;
@@ -226,6 +229,52 @@ function emitList(id: i32, nameStart: usize, nameLen: i32, vStart: usize, vEnd: 
       items++;
     }
     if (isLast) return 0;
+    p++;
+    itemStart = p;
+  }
+}
+
+/**
+ * Classify a list value with v128 compares: 0 = no comma (one item),
+ * 1 = commas but no quote or '<' (split at every comma), 2 = needs the
+ * careful splitter.
+ */
+function scanSpecial(p: usize, end: usize): i32 {
+  const comma = i8x16.splat(0x2c);
+  const quote = i8x16.splat(0x22);
+  const lt = i8x16.splat(0x3c);
+  let commas = 0;
+  while (p + 16 <= end) {
+    const v = v128.load(p);
+    if (i8x16.bitmask(v128.or(i8x16.eq(v, quote), i8x16.eq(v, lt))) != 0) return 2;
+    commas |= i8x16.bitmask(i8x16.eq(v, comma));
+    p += 16;
+  }
+  while (p < end) {
+    const c = load<u8>(p);
+    if (c == 0x22 || c == 0x3c) return 2;
+    if (c == 0x2c) commas = 1;
+    p++;
+  }
+  return commas != 0 ? 1 : 0;
+}
+
+/** Split a value that holds commas but no quotes or brackets. */
+function emitCommaList(id: i32, nameStart: usize, nameLen: i32, vStart: usize, vEnd: usize, flags: i32): i32 {
+  const strict = id == H_VIA || id == H_CONTACT || id == H_ROUTE || id == H_RECORD_ROUTE;
+  let itemStart = vStart;
+  let p = vStart;
+  while (true) {
+    while (p < vEnd && load<u8>(p) != 0x2c) p++;
+    const s = skipLws(itemStart, p);
+    const t = trimEnd(s, p);
+    if (s == t) {
+      if (strict) return fail(id == H_VIA ? E.E_VIA : E.E_NAME_ADDR, s);
+    } else {
+      const r = emit(id, nameStart, nameLen, s, t, flags | A.HF_LIST_ITEM);
+      if (r < 0) return r;
+    }
+    if (p >= vEnd) return 0;
     p++;
     itemStart = p;
   }
@@ -378,7 +427,7 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
     while (p < end) {
       c = load<u8>(p);
       if ((cls(c) & C_TOKEN) == 0) break;
-      h = hashStep(h, c);
+      h = (h ^ (c | 0x20)) * 16777619;
       p++;
     }
     const nameLen = <i32>(p - nameStart);

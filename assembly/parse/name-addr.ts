@@ -1,7 +1,7 @@
 import {
-  U_DISPLAY_START, U_DISPLAY_LEN, U_HPARAMS_START, U_HPARAMS_LEN, U_TAG_START, U_TAG_LEN,
+  U_URI_START, U_URI_LEN, U_DISPLAY_START, U_DISPLAY_LEN, U_HPARAMS_START, U_HPARAMS_LEN, U_TAG_START, U_TAG_LEN,
 } from '../abi';
-import { E_NAME_ADDR } from '../errors';
+import { E_NAME_ADDR, E_URI, E_SCHEME } from '../errors';
 import { cls, C_TOKEN, isWsp, skipLws, trimEnd, equalsLower } from '../util/ascii';
 import { parseUri, put, lastFailAt, SCHEME_SIP, SCHEME_SIPS } from './uri';
 
@@ -90,9 +90,12 @@ export function parseHeaderParams(base: usize, p: usize, end: usize, out: usize)
  * (RFC 3261 §20.10, §20.20, §20.39). The caller has reset the URI record.
  * Unquoted display names must be tokens separated by LWS; a token directly
  * followed by '<' is tolerated (RFC 4475 §3.1.1.6).
+ * @param light  skip the character-level URI check (the message parser's hot
+ *               path: only the structure, display name and params are
+ *               checked; parse_uri checks the URI when it is used)
  * @return 0 or an error code (nameAddrFailAt() tells where)
  */
-export function parseNameAddr(base: usize, p: usize, end: usize, out: usize): i32 {
+export function parseNameAddr(base: usize, p: usize, end: usize, out: usize, light: bool = false): i32 {
   p = skipLws(p, end);
   end = trimEnd(p, end);
   if (p >= end) return fail(E_NAME_ADDR, p);
@@ -137,7 +140,7 @@ export function parseNameAddr(base: usize, p: usize, end: usize, out: usize): i3
         u++;
       }
       if (sawWsp && u == end) return fail(E_NAME_ADDR, p);
-      const r = parseUri(base, p, u, out);
+      const r = light ? checkUriShape(base, p, u, out) : parseUri(base, p, u, out);
       if (r < 0) return fail(r, lastFailAt());
       return parseHeaderParams(base, u, end, out);
     }
@@ -148,9 +151,34 @@ export function parseNameAddr(base: usize, p: usize, end: usize, out: usize): i3
   let gt = lt + 1;
   while (gt < end && load<u8>(gt) != 0x3e) gt++;
   if (gt >= end) return fail(E_NAME_ADDR, lt);
-  const r = parseUri(base, lt + 1, gt, out);
+  const r = light ? checkUriShape(base, lt + 1, gt, out) : parseUri(base, lt + 1, gt, out);
   if (r < 0) return fail(r, lastFailAt());
   return parseHeaderParams(base, gt + 1, end, out);
+}
+
+/**
+ * The light URI check of the hot path: a scheme, then no whitespace or
+ * control characters; records the URI span.
+ */
+function checkUriShape(base: usize, p: usize, end: usize, out: usize): i32 {
+  put(out, U_URI_START, <i32>(p - base));
+  put(out, U_URI_LEN, <i32>(end - p));
+  if (p >= end) return fail(E_URI, p);
+  let q = p;
+  let c = load<u8>(q);
+  if (c - 0x61 >= 26 && c - 0x41 >= 26) return fail(E_SCHEME, q);
+  while (q < end) {
+    c = load<u8>(q);
+    if (c == 0x3a) break;
+    if (c <= 0x20) return fail(E_SCHEME, q);
+    q++;
+  }
+  if (q >= end - 1) return fail(E_SCHEME, q);
+  while (q < end) {
+    if (load<u8>(q) <= 0x20) return fail(E_URI, q);
+    q++;
+  }
+  return 0;
 }
 
 /** @return true when the parsed URI (record `out`) is sip: or sips:. */

@@ -117,9 +117,18 @@ export function skipWsp(p: usize, end: usize): usize {
 
 /**
  * Skip linear white space: SP/HTAB and line folds (CRLF or LF followed by
- * SP/HTAB) from `p` to at most `end`.
+ * SP/HTAB) from `p` to at most `end`. The common case (no LWS) is inlined.
  */
+// @ts-ignore: decorator
+@inline
 export function skipLws(p: usize, end: usize): usize {
+  if (p >= end) return p;
+  const c = load<u8>(p);
+  if (c > 0x20) return p;
+  return skipLwsSlow(p, end);
+}
+
+function skipLwsSlow(p: usize, end: usize): usize {
   while (p < end) {
     const c = load<u8>(p);
     if (isWsp(c)) {

@@ -16,6 +16,7 @@
  *   as given, and they must not collide with a peer task name.
  */
 import type { MessageFixture, MessageFixtureName } from '../lib/fixtures.js';
+import { createParser } from '../../runtime/wasm/load.js';
 
 /** What a task measures, and so which JavaScript peer tasks it is compared with. */
 export type ParseMode = 'parse' | 'parse+proxy';
@@ -33,10 +34,35 @@ export interface PatchbayTask {
 }
 
 /**
- * Builds Patchbay's parse tasks. Returns none until the WASM parser and its wrapper exist.
- * @param _fixtures - every message fixture, loaded once
+ * Builds Patchbay's parse tasks: the inline WASM parser (release build) on
+ * the calling thread, in two forms each:
+ * - `patchbay inline index`: copy into linear memory + index (no strings);
+ * - `patchbay inline +proxy strings`: the same, then the five proxy fields as strings.
+ * @param fixtures - every message fixture, loaded once
  * @returns the tasks, in the order they should be printed
  */
-export function patchbayTasks(_fixtures: readonly MessageFixture[]): PatchbayTask[] | Promise<PatchbayTask[]> {
-  return [];
+export function patchbayTasks(fixtures: readonly MessageFixture[]): PatchbayTask[] {
+  const parser = createParser({ flavour: 'release' });
+  const tasks: PatchbayTask[] = [];
+  for (const fixture of fixtures) {
+    const bytes = fixture.bytes;
+    const check = parser.parse(bytes);
+    if (!check.ok) throw new Error(`patchbay refuses ${fixture.name}: ${check.error?.name} at ${check.error?.offset}`);
+    tasks.push({
+      name: 'patchbay inline index',
+      fixture: fixture.name,
+      mode: 'parse',
+      fn: () => parser.parse(bytes).headerCount,
+    });
+    tasks.push({
+      name: 'patchbay inline +proxy strings',
+      fixture: fixture.name,
+      mode: 'parse+proxy',
+      fn: () => {
+        const v = parser.parse(bytes);
+        return { branch: v.branch, callId: v.callId, cseq: v.cseqNumber, fromTag: v.fromTag, toTag: v.toTag };
+      },
+    });
+  }
+  return tasks;
 }
