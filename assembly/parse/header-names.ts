@@ -53,25 +53,31 @@ const TABLE_SIZE: u32 = 1 << TABLE_BITS;
 const TABLE: usize = memory.data(<i32>TABLE_SIZE);
 
 /**
- * FNV-1a step over a case-folded token byte (`c | 0x20` folds A-Z and keeps
- * every other token character distinct; the message parser inlines it).
+ * Hash of a header name from its length and first, second and last bytes
+ * (case-folded with `| 0x20`, exact for token characters). Cheap enough to
+ * compute after the name scan, with no per-byte multiply chain; lookups
+ * verify the whole name, so collisions cost a probe, never a wrong id.
  */
 // @ts-ignore: decorator
 @inline
-export function hashStep(h: u32, c: u32): u32 {
-  return (h ^ (c | 0x20)) * 16777619;
+export function nameHash(p: usize, len: i32): u32 {
+  const first = <u32>load<u8>(p) | 0x20;
+  const second = <u32>load<u8>(p + 1) | 0x20;
+  const last = <u32>load<u8>(p + <usize>(len - 1)) | 0x20;
+  return (<u32>len * 0x9e3779b1) ^ (first * 0x85ebca77) ^ (second * 0xc2b2ae3d) ^ (last * 0x27d4eb2f);
 }
-export const HASH_SEED: u32 = 2166136261;
 
 function hashString(s: string): u32 {
-  let h = HASH_SEED;
-  for (let i = 0; i < s.length; i++) h = hashStep(h, <u32>s.charCodeAt(i));
-  return h;
+  const len = s.length;
+  const first = <u32>s.charCodeAt(0) | 0x20;
+  const second = <u32>s.charCodeAt(1) | 0x20;
+  const last = <u32>s.charCodeAt(len - 1) | 0x20;
+  return (<u32>len * 0x9e3779b1) ^ (first * 0x85ebca77) ^ (second * 0xc2b2ae3d) ^ (last * 0x27d4eb2f);
 }
 
 function init(): void {
   for (let id = 1; id < HEADER_NAMES.length; id++) {
-    let slot = hashString(HEADER_NAMES[id]) & (TABLE_SIZE - 1);
+    let slot = (hashString(HEADER_NAMES[id]) >> 16) & (TABLE_SIZE - 1);
     while (load<u8>(TABLE + <usize>slot) != 0) slot = (slot + 1) & (TABLE_SIZE - 1);
     store<u8>(TABLE + <usize>slot, <u8>(id + 1));
   }
@@ -93,16 +99,15 @@ init();
  * Look a header name up.
  * @param p     name start
  * @param len   name length (> 0)
- * @param h     FNV-1a hash of the lower-cased name (computed while scanning)
  * @return the header id, 0 when unknown
  */
-export function lookupHeader(p: usize, len: i32, h: u32): i32 {
+export function lookupHeader(p: usize, len: i32): i32 {
   if (len == 1) {
     const c = lower(load<u8>(p));
     if (c - 0x61 < 26) return <i32>load<u8>(COMPACT + <usize>(c - 0x61));
     return 0;
   }
-  let slot = h & (TABLE_SIZE - 1);
+  let slot = (nameHash(p, len) >> 16) & (TABLE_SIZE - 1);
   while (true) {
     const v = <i32>load<u8>(TABLE + <usize>slot);
     if (v == 0) return 0;

@@ -2,7 +2,7 @@ import * as A from '../abi';
 import * as E from '../errors';
 import { cls, C_TOKEN, isWsp, isDigit, skipWsp, skipLws, trimEnd, startsWithLower, equalsLower, equalBytes } from '../util/ascii';
 import {
-  lookupHeader, hashStep, HASH_SEED, isListHeader, isSingleHeader, H_VIA, H_FROM, H_TO,
+  lookupHeader, isListHeader, isSingleHeader, H_VIA, H_FROM, H_TO,
   H_CALL_ID, H_CSEQ, H_CONTACT, H_CONTENT_LENGTH, H_MAX_FORWARDS, H_ROUTE, H_RECORD_ROUTE,
   H_REFER_TO, H_DATE,
 } from './header-names';
@@ -157,6 +157,8 @@ function checkValue(id: i32, p: usize, end: usize, first: bool): i32 {
 }
 
 /** Append one header entry. */
+// @ts-ignore: decorator
+@inline
 function emit(id: i32, nameStart: usize, nameLen: i32, vStart: usize, vEnd: usize, flags: i32): i32 {
   if (gCount >= maxHeaders) return fail(E.E_TOO_MANY_HEADERS, nameStart);
   const e = gOut + (<usize>(A.M_HEADERS + gCount * A.H_SIZE) << 2);
@@ -423,13 +425,7 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
       return finish(fail(E.E_HEADER_SYNTAX, p));
     }
     const nameStart = p;
-    let h = HASH_SEED;
-    while (p < end) {
-      c = load<u8>(p);
-      if ((cls(c) & C_TOKEN) == 0) break;
-      h = (h ^ (c | 0x20)) * 16777619;
-      p++;
-    }
+    while (p < end && (cls(load<u8>(p)) & C_TOKEN) != 0) p++;
     const nameLen = <i32>(p - nameStart);
     if (nameLen == 0) return finish(fail(E.E_HEADER_SYNTAX, p));
     p = skipWsp(p, end);
@@ -446,7 +442,7 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
     if (<i32>(q - nameStart) > maxLineBytes) return finish(fail(E.E_LINE_TOO_LONG, nameStart + <usize>maxLineBytes));
     const vEnd = trimEnd(vStart, q);
     if (folded != 0) flags |= A.F_FOLDED;
-    const id = lookupHeader(nameStart, nameLen, h);
+    const id = lookupHeader(nameStart, nameLen);
     if (id != 0 && isSingleHeader(id)) {
       const bit: u32 = 1 << <u32>id;
       if ((gSeen & bit) != 0) {

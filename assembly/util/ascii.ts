@@ -125,6 +125,7 @@ export function skipLws(p: usize, end: usize): usize {
   if (p >= end) return p;
   const c = load<u8>(p);
   if (c > 0x20) return p;
+  if (c == 0x20 && p + 1 < end && load<u8>(p + 1) > 0x20) return p + 1;
   return skipLwsSlow(p, end);
 }
 
