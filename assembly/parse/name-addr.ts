@@ -141,7 +141,7 @@ export function parseNameAddr(base: usize, p: usize, end: usize, out: usize, lig
       }
       if (sawWsp && u == end) return fail(E_NAME_ADDR, p);
       const r = light ? checkUriShape(base, p, u, out) : parseUri(base, p, u, out);
-      if (r < 0) return fail(r, lastFailAt());
+      if (r < 0) return light ? r : fail(r, lastFailAt());
       return parseHeaderParams(base, u, end, out);
     }
   } else {
@@ -152,7 +152,7 @@ export function parseNameAddr(base: usize, p: usize, end: usize, out: usize, lig
   while (gt < end && load<u8>(gt) != 0x3e) gt++;
   if (gt >= end) return fail(E_NAME_ADDR, lt);
   const r = light ? checkUriShape(base, lt + 1, gt, out) : parseUri(base, lt + 1, gt, out);
-  if (r < 0) return fail(r, lastFailAt());
+  if (r < 0) return light ? r : fail(r, lastFailAt());
   return parseHeaderParams(base, gt + 1, end, out);
 }
 
