@@ -136,7 +136,10 @@ export const U_HEADERS_START = 12;
 export const U_HEADERS_LEN = 13;
 /** 1 hostname, 2 IPv4, 3 IPv6 reference (span includes brackets). */
 export const U_HOST_KIND = 14;
-/** transport param: 0 none, 1 udp, 2 tcp, 3 tls, 4 sctp, 5 ws, 6 wss, 7 other. */
+/**
+ * transport param: 0 none, 1 udp, 2 tcp, 3 tls, 4 sctp, 5 ws, 6 wss, 7 other.
+ * validate_sip_target writes the effective transport instead (1 udp, 2 tcp, 3 tls).
+ */
 export const U_TRANSPORT = 15;
 /** Whole URI span (inside any <>). */
 export const U_URI_START = 16;
@@ -157,6 +160,10 @@ export const U_EFFECTIVE_PORT = 25;
 export const U_URI_HEADER_COUNT = 26;
 /** Refer-To: index into the URI header list of Replaces, -1 when absent. */
 export const U_REPLACES_INDEX = 27;
+/** UF_* bits. */
+export const U_FLAGS = 28;
+/** validate_sip_target: the target had no scheme and reads as `sip:` + the input (spans stay relative to the input). */
+export const UF_IMPLIED_SCHEME = 1;
 /** URI header list: [nameStart, nameLen, valueStart, valueLen] per entry (percent-encoded spans). */
 export const U_URI_HEADERS = 32;
 export const UH_SIZE = 4;
@@ -167,3 +174,5 @@ export const URI_RECORD_SIZE = U_URI_HEADERS + MAX_URI_HEADERS * UH_SIZE;
 export const SIP_TARGET_MAX_URI = 254; // "fewer than 255 characters"
 export const SIP_TARGET_MAX_HEADERS_PART = 1023; // "under 1024 characters"
 export const REFER_TO_MAX = 256; // "at most 256 characters"
+/** extract_refer_to writes its URI record at this OUT slot, past the message record it reads. */
+export const REFER_RECORD_SLOT = 1 << 19;

@@ -7,6 +7,11 @@ import * as A from './abi';
 import { E_ARGUMENT } from './errors';
 import { parseMessage, setLimits, maxMessageBytes, maxHeaders } from './parse/message';
 import { findMessageEnd } from './frame/message-end';
+import { parseUri, lastFailAt } from './parse/uri';
+import { extractReferTo } from './parse/refer-to';
+import { validateSipTarget } from './validate/sip-target';
+import { validateHeaderValue } from './validate/header-value';
+import { setStatus, resetRecord } from './validate/uri-headers';
 
 const IN: usize = memory.data(A.IN_CAP, 16);
 const OUT: usize = memory.data(A.OUT_CAP << 2, 16);
@@ -93,4 +98,90 @@ export function parse_batch(count: i32, totalBytes: i32): i32 {
     p = msg + ((<usize>len + 3) & ~<usize>3);
   }
   return count;
+}
+
+/**
+ * Parse the URI in IN[start, start+len) into the URI record at OUT (U_*
+ * slots; spans relative to IN[0], len -1 when a part is absent). SIP and
+ * SIPS URIs are parsed fully (RFC 3261 §19.1.1), tel: and other absolute
+ * URIs are checked for scheme and characters. The URI headers are listed at
+ * U_URI_HEADERS (at most MAX_URI_HEADERS entries, U_URI_HEADER_COUNT may be
+ * larger).
+ * @param start  first byte of the URI in IN
+ * @param len    URI length in bytes
+ * @return 0 or an error code (E_SCHEME, E_URI, E_HOST, E_PORT, E_BAD_ESCAPE,
+ *   E_ARGUMENT); also in OUT[U_STATUS], byte offset in OUT[U_ERROR_OFFSET]
+ */
+export function parse_uri(start: i32, len: i32): i32 {
+  resetRecord(OUT);
+  if (start < 0 || len < 0 || start > A.IN_CAP - len) return setStatus(OUT, E_ARGUMENT, -1);
+  const p = IN + <usize>start;
+  const r = parseUri(IN, p, p + <usize>len, OUT);
+  return setStatus(OUT, r, r < 0 ? <i32>(lastFailAt() - IN) : -1);
+}
+
+/**
+ * Check a header value in IN[0, len) before it is written into a SIP
+ * message: CR, LF, NUL and every other CTL except HTAB are refused.
+ * Writes only OUT[U_STATUS] and OUT[U_ERROR_OFFSET].
+ * @param len  value length in bytes
+ * @return 0, E_CTL_CHAR (offset of the byte in OUT[U_ERROR_OFFSET]) or E_ARGUMENT
+ */
+export function validate_header_value(len: i32): i32 {
+  if (len < 0 || len > A.IN_CAP) return setStatus(OUT, E_ARGUMENT, -1);
+  return validateHeaderValue(IN, len, OUT);
+}
+
+/**
+ * Validate a TwiML `<Sip>` target in IN[0, len) (Twilio rules, SPEC-DETAIL.md
+ * §2.1) and write its URI record at OUT, spans relative to IN[0].
+ * Accepted: `sip:` and `sips:` URIs, and `user@host` without a scheme, read
+ * as `sip:user@host` (U_SCHEME 1, U_FLAGS has UF_IMPLIED_SCHEME, spans still
+ * point into the input as written, U_URI_START 0 and U_URI_LEN `len`). On
+ * success OUT[U_TRANSPORT] is the effective transport (1 udp, 2 tcp, 3 tls;
+ * sips means tls), OUT[U_REGION] the region id (0 none, 1 us1 .. 8 au1, see
+ * REGIONS) and OUT[U_EFFECTIVE_PORT] the explicit port, else 5061 for tls,
+ * else 5060.
+ * @param len  target length in bytes
+ * @return 0 or an error code; also in OUT[U_STATUS], byte offset in
+ *   OUT[U_ERROR_OFFSET]: E_CTL_CHAR (raw CTL, or a URI header name or value
+ *   that decodes to one), E_URI (raw SP/HTAB, empty, malformed), E_SCHEME,
+ *   E_URI_TOO_LONG (URI without its headers over SIP_TARGET_MAX_URI bytes),
+ *   E_URI_HEADERS_TOO_LONG (part after '?' over SIP_TARGET_MAX_HEADERS_PART),
+ *   E_HOST, E_PORT, E_BAD_ESCAPE, E_TRANSPORT (not udp/tcp/tls, repeated, or
+ *   udp with sips), E_REGION (unknown or repeated), E_TOO_MANY_URI_HEADERS,
+ *   E_HEADER_NAME (decoded name not a token), E_TWILIO_HEADER (X-Twilio*),
+ *   E_HEADER_NOT_ALLOWED, E_ARGUMENT
+ */
+export function validate_sip_target(len: i32): i32 {
+  if (len < 0 || len > A.IN_CAP) {
+    resetRecord(OUT);
+    return setStatus(OUT, E_ARGUMENT, -1);
+  }
+  return validateSipTarget(IN, len, OUT);
+}
+
+/**
+ * Extract the Refer-To of the REFER request just parsed: call right after
+ * `parse_message(len, ...)` on the same IN bytes. The message record at OUT
+ * is left intact; the URI record is written at OUT + REFER_RECORD_SLOT
+ * slots, spans relative to IN[0]: the name-addr parts (U_DISPLAY_*,
+ * U_HPARAMS_*), the URI, its headers (percent-encoded spans at
+ * U_URI_HEADERS) and U_REPLACES_INDEX (the first `Replaces` header, -1 when
+ * none).
+ * @param len  the length given to parse_message
+ * @return 0 or an error code, also in the record's U_STATUS with the byte
+ *   offset in U_ERROR_OFFSET: E_NOT_REFER, E_REFER_TO_MISSING,
+ *   E_REFER_TO_MULTIPLE, E_REFER_TO_TOO_LONG (over REFER_TO_MAX bytes),
+ *   E_NAME_ADDR, E_SCHEME, E_URI, E_HOST, E_PORT, E_BAD_ESCAPE,
+ *   E_TOO_MANY_URI_HEADERS, E_CTL_CHAR (a URI header decodes to a CTL),
+ *   E_ARGUMENT (bad len, or the message did not parse)
+ */
+export function extract_refer_to(len: i32): i32 {
+  const rec = OUT + (<usize>A.REFER_RECORD_SLOT << 2);
+  if (len < 0 || len > A.IN_CAP) {
+    resetRecord(rec);
+    return setStatus(rec, E_ARGUMENT, -1);
+  }
+  return extractReferTo(IN, len, OUT, rec);
 }

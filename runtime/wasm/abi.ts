@@ -39,10 +39,18 @@ export const U = {
   HEADERS_START: 12, HEADERS_LEN: 13, HOST_KIND: 14, TRANSPORT: 15, URI_START: 16,
   URI_LEN: 17, DISPLAY_START: 18, DISPLAY_LEN: 19, HPARAMS_START: 20, HPARAMS_LEN: 21,
   TAG_START: 22, TAG_LEN: 23, REGION: 24, EFFECTIVE_PORT: 25, URI_HEADER_COUNT: 26,
-  REPLACES_INDEX: 27, URI_HEADERS: 32,
+  REPLACES_INDEX: 27, FLAGS: 28, URI_HEADERS: 32,
 } as const;
 export const UH_SIZE = 4;
 export const MAX_URI_HEADERS = 32;
+/** U.FLAGS bits. */
+export const UF = { IMPLIED_SCHEME: 1 } as const;
+/** `<Sip>` target and Refer-To limits (bytes). */
+export const SIP_TARGET_MAX_URI = 254;
+export const SIP_TARGET_MAX_HEADERS_PART = 1023;
+export const REFER_TO_MAX = 256;
+/** OUT slot of the URI record extract_refer_to writes (the message record stays at slot 0). */
+export const REFER_RECORD_SLOT = 1 << 19;
 
 export const SCHEMES = ['', 'sip', 'sips', 'tel', 'other'] as const;
 export const TRANSPORTS = ['', 'udp', 'tcp', 'tls', 'sctp', 'ws', 'wss', 'other'] as const;
