@@ -3,7 +3,7 @@ import {
   U_PASSWORD_LEN, U_HOST_START, U_HOST_LEN, U_PORT, U_PARAMS_START, U_PARAMS_LEN,
   U_HEADERS_START, U_HEADERS_LEN, U_HOST_KIND, U_TRANSPORT, U_URI_START, U_URI_LEN,
   U_REGION, U_EFFECTIVE_PORT, U_URI_HEADER_COUNT, U_REPLACES_INDEX, U_URI_HEADERS, UH_SIZE,
-  MAX_URI_HEADERS,
+  MAX_URI_HEADERS, U_DISPLAY_LEN, U_HPARAMS_LEN, U_TAG_LEN,
 } from '../abi';
 import { E_URI, E_BAD_ESCAPE, E_HOST, E_PORT, E_SCHEME } from '../errors';
 import {
@@ -44,19 +44,20 @@ export function put(out: usize, slot: i32, v: i32): void {
 
 /** Reset a URI record (every span absent). */
 export function resetUriRecord(out: usize): void {
-  for (let s = 0; s < U_URI_HEADERS; s += 2) {
-    put(out, s, 0);
-    put(out, s + 1, -1);
-  }
-  put(out, U_STATUS, 0);
+  for (let s = 0; s < U_URI_HEADERS; s++) put(out, s, 0);
+  // every span starts absent: [start 0, len -1]
+  put(out, U_USER_LEN, -1);
+  put(out, U_PASSWORD_LEN, -1);
+  put(out, U_HOST_LEN, -1);
+  put(out, U_PARAMS_LEN, -1);
+  put(out, U_HEADERS_LEN, -1);
+  put(out, U_URI_LEN, -1);
+  put(out, U_DISPLAY_LEN, -1);
+  put(out, U_HPARAMS_LEN, -1);
+  put(out, U_TAG_LEN, -1);
   put(out, U_ERROR_OFFSET, -1);
-  put(out, U_SCHEME, 0);
   put(out, U_PORT, -1);
-  put(out, U_HOST_KIND, 0);
-  put(out, U_TRANSPORT, 0);
-  put(out, U_REGION, 0);
   put(out, U_EFFECTIVE_PORT, -1);
-  put(out, U_URI_HEADER_COUNT, 0);
   put(out, U_REPLACES_INDEX, -1);
 }
 
