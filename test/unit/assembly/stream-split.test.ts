@@ -5,6 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { FLAVOURS, parserFor, corpusBytes, readTsv, bytesOf } from '../../support/wasm.js';
 import { StreamFramer } from '../../../runtime/transport/stream-framer.js';
+import { M } from '../../../runtime/wasm/abi.js';
 
 /** Valid RFC 4475 messages that carry a Content-Length matching their body. */
 function framedFixtures(flavour: 'debug' | 'release'): Uint8Array[] {
@@ -12,11 +13,10 @@ function framedFixtures(flavour: 'debug' | 'release'): Uint8Array[] {
   return readTsv('rfc4475/EXPECTED.tsv')
     .filter((r) => r.parse_exit === '0')
     .map((r) => corpusBytes(`rfc4475/${r.name}.dat`))
-    .map((b) => {
+    .flatMap((b): Uint8Array[] => {
       const v = parser.parse(b);
-      return v.ok && v.slot(18) >= 0 ? b.slice(0, v.messageLength) : undefined;
-    })
-    .filter((b): b is Uint8Array => b !== undefined);
+      return v.ok && v.slot(M.CONTENT_LENGTH) >= 0 ? [b.slice(0, v.messageLength)] : [];
+    });
 }
 
 describe.each(FLAVOURS)('stream framing (%s build)', (flavour) => {
