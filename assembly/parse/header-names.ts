@@ -35,12 +35,21 @@ export const H_RECORD_ROUTE: i32 = 11;
 export const H_REFER_TO: i32 = 14;
 export const H_DATE: i32 = 35;
 
+/** Name length per id (index = id). */
+const HEADER_NAME_LENGTHS: StaticArray<i32> = new StaticArray<i32>(128);
+
 /** Compact form letter -> id (RFC 3261 §7.3.3, RFC 3515, RFC 3892, RFC 3265, RFC 4028, RFC 3841, RFC 8224). */
 const COMPACT: usize = memory.data(26);
 
 function setCompact(letter: string, id: i32): void {
   store<u8>(COMPACT + <usize>(letter.charCodeAt(0) - 0x61), <u8>id);
 }
+
+/** Lower-case name bytes, NAME_SLOT bytes per id, zero padded (for 8-byte compares). */
+const NAME_SLOT: i32 = 32;
+const NAME_BYTES: usize = memory.data(128 * NAME_SLOT, 8);
+/** Ids whose values the message parser checks (Via, From, To, Call-ID, CSeq, Contact, Content-Length, Max-Forwards, Date). */
+const CHECKED_IDS: usize = memory.data(128);
 
 /** Which ids may carry a comma-separated list that we split (RFC 3261 §7.3.1). */
 const LIST_IDS: usize = memory.data(128);
@@ -77,6 +86,15 @@ function hashString(s: string): u32 {
 
 function init(): void {
   for (let id = 1; id < HEADER_NAMES.length; id++) {
+    const name = HEADER_NAMES[id];
+    HEADER_NAME_LENGTHS[id] = name.length;
+    for (let i = 0; i < name.length; i++) {
+      store<u8>(NAME_BYTES + <usize>(id * NAME_SLOT + i), <u8>name.charCodeAt(i));
+    }
+  }
+  const checked: i32[] = [H_VIA, H_FROM, H_TO, H_CALL_ID, H_CSEQ, H_CONTACT, H_CONTENT_LENGTH, H_MAX_FORWARDS, H_DATE];
+  for (let i = 0; i < checked.length; i++) store<u8>(CHECKED_IDS + <usize>checked[i], 1);
+  for (let id = 1; id < HEADER_NAMES.length; id++) {
     let slot = (hashString(HEADER_NAMES[id]) >> 16) & (TABLE_SIZE - 1);
     while (load<u8>(TABLE + <usize>slot) != 0) slot = (slot + 1) & (TABLE_SIZE - 1);
     store<u8>(TABLE + <usize>slot, <u8>(id + 1));
@@ -111,20 +129,36 @@ export function lookupHeader(p: usize, len: i32): i32 {
   while (true) {
     const v = <i32>load<u8>(TABLE + <usize>slot);
     if (v == 0) return 0;
-    const name = HEADER_NAMES[v - 1];
-    if (name.length == len) {
-      let same = true;
-      const np = changetype<usize>(name);
-      for (let i = 0; i < len; i++) {
-        if (lower(load<u8>(p + <usize>i)) != <u32>load<u16>(np + (<usize>i << 1))) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return v - 1;
-    }
+    const id = v - 1;
+    if (HEADER_NAME_LENGTHS[id] == len && sameFolded(p, len, NAME_BYTES + <usize>(id * NAME_SLOT))) return id;
     slot = (slot + 1) & (TABLE_SIZE - 1);
   }
+}
+
+/**
+ * Compare `len` bytes at `p`, case-folded with `| 0x20` (exact for token
+ * characters), with the zero-padded lower-case name at `name`, 8 bytes at
+ * a time. May read up to 7 bytes past `p + len` (inside linear memory).
+ */
+// @ts-ignore: decorator
+@inline
+function sameFolded(p: usize, len: i32, name: usize): bool {
+  let i = 0;
+  while (len - i >= 8) {
+    if ((load<u64>(p + <usize>i) | 0x2020202020202020) != load<u64>(name + <usize>i)) return false;
+    i += 8;
+  }
+  const rest = len - i;
+  if (rest == 0) return true;
+  const mask: u64 = (<u64>1 << <u64>(rest << 3)) - 1;
+  return ((load<u64>(p + <usize>i) | 0x2020202020202020) & mask) == load<u64>(name + <usize>i);
+}
+
+/** @return true when the message parser checks values of header `id`. */
+// @ts-ignore: decorator
+@inline
+export function isCheckedHeader(id: i32): bool {
+  return load<u8>(CHECKED_IDS + <usize>id) != 0;
 }
 
 /** @return true when values of header `id` are split on commas. */

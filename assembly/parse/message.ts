@@ -2,7 +2,7 @@ import * as A from '../abi';
 import * as E from '../errors';
 import { cls, C_TOKEN, isWsp, isDigit, skipWsp, skipLws, trimEnd, startsWithLower, equalsLower, equalBytes } from '../util/ascii';
 import {
-  lookupHeader, isListHeader, isSingleHeader, H_VIA, H_FROM, H_TO,
+  lookupHeader, isListHeader, isCheckedHeader, isSingleHeader, H_VIA, H_FROM, H_TO,
   H_CALL_ID, H_CSEQ, H_CONTACT, H_CONTENT_LENGTH, H_MAX_FORWARDS, H_ROUTE, H_RECORD_ROUTE,
   H_REFER_TO, H_DATE,
 } from './header-names';
@@ -89,7 +89,8 @@ function checkValue(id: i32, p: usize, end: usize, first: bool): i32 {
       const s = skipLws(p, end);
       if (s < end && load<u8>(s) == 0x2a && trimEnd(s, end) == s + 1) return 0; // Contact: *
     }
-    resetUriRecord(SCRATCH);
+    put(SCRATCH, A.U_TAG_START, 0);
+    put(SCRATCH, A.U_TAG_LEN, -1);
     const r = parseNameAddr(gBase, p, end, SCRATCH, true);
     if (r < 0) return fail(E.E_NAME_ADDR, nameAddrFailAt());
     if (id != H_CONTACT) {
@@ -187,7 +188,7 @@ function emit(id: i32, nameStart: usize, nameLen: i32, vStart: usize, vEnd: usiz
     }
   }
   gCount++;
-  return checkValue(id, vStart, vEnd, first);
+  return isCheckedHeader(id) ? checkValue(id, vStart, vEnd, first) : 0;
 }
 
 /** Split a list value on commas outside quotes and angle brackets, emitting one entry per item. */

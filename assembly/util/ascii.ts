@@ -81,21 +81,24 @@ export function hexValue(c: u32): i32 {
 
 /**
  * Case-insensitive compare of bytes at `p` with the ASCII string `s`
- * (which must be lower case).
+ * (which must be lower case). Reads the literal's UTF-16 code units directly.
  */
 export function equalsLower(p: usize, len: i32, s: string): bool {
   if (len != s.length) return false;
+  const sp = changetype<usize>(s);
   for (let i = 0; i < len; i++) {
-    if (lower(load<u8>(p + <usize>i)) != <u32>s.charCodeAt(i)) return false;
+    if (lower(load<u8>(p + <usize>i)) != <u32>load<u16>(sp + (<usize>i << 1))) return false;
   }
   return true;
 }
 
 /** Case-insensitive prefix test of bytes at `p` (length `len`) against lower-case `s`. */
 export function startsWithLower(p: usize, len: i32, s: string): bool {
-  if (len < s.length) return false;
-  for (let i = 0; i < s.length; i++) {
-    if (lower(load<u8>(p + <usize>i)) != <u32>s.charCodeAt(i)) return false;
+  const n = s.length;
+  if (len < n) return false;
+  const sp = changetype<usize>(s);
+  for (let i = 0; i < n; i++) {
+    if (lower(load<u8>(p + <usize>i)) != <u32>load<u16>(sp + (<usize>i << 1))) return false;
   }
   return true;
 }
