@@ -105,6 +105,7 @@ export const F_BARE_LF = 64; // some line ended in LF without CR
 export const F_NO_BLANK_LINE = 128; // datagram ended after the headers without the empty line
 export const F_NO_FROM_TAG = 256; // From without tag (RFC 2543)
 export const F_SIP_URI = 512; // Request-URI is sip: or sips:
+export const F_NON_ASCII = 2048; // some byte >= 0x80 in the start line or header values (strings need UTF-8 decoding)
 export const F_BAD_DATE = 1024; // Date not in RFC 1123 GMT form (ignored, RFC 4475 §3.1.2.12)
 
 /** Record size of one message with `maxHeaders` entries. */

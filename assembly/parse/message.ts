@@ -10,7 +10,7 @@ import { lookupMethod } from './methods';
 import { parseUri, resetUriRecord, lastFailAt, put, SCHEME_SIP, SCHEME_SIPS } from './uri';
 import { parseNameAddr, nameAddrFailAt } from './name-addr';
 import { parseVia, viaFailAt, viaBranchAt, viaBranchLen } from './via';
-import { findLF } from '../frame/line';
+import { findLF, scannedHighBits, resetScannedHighBits } from '../frame/line';
 
 /** Configurable limits (set_limits). */
 export let maxMessageBytes: i32 = A.DEFAULT_MAX_MESSAGE_BYTES;
@@ -395,6 +395,7 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
     return finish(1);
   }
   let flags = 0;
+  resetScannedHighBits();
   let lf = findLF(p, end);
   if (lf >= end) return finish(fail(E.E_TRUNCATED, end));
   let eol = lf;
@@ -456,6 +457,7 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
     if (r < 0) return finish(r);
     p = q < end ? q + 1 : end;
   }
+  if (scannedHighBits != 0) flags |= A.F_NON_ASCII;
   put(out, A.M_FLAGS, get(A.M_FLAGS) | flags);
   // Mandatory headers (RFC 3261 §8.1.1, §20)
   if (get(A.M_IDX_VIA) < 0 || get(A.M_IDX_FROM) < 0 || get(A.M_IDX_TO) < 0 ||

@@ -29,7 +29,7 @@ export const HF_LIST_ITEM = 2;
 export const F = {
   NO_MAX_FORWARDS: 1, NO_BRANCH: 2, RFC2543_BRANCH: 4, NO_CONTENT_LENGTH: 8,
   TRAILING_BYTES: 16, FOLDED: 32, BARE_LF: 64, NO_BLANK_LINE: 128, NO_FROM_TAG: 256,
-  SIP_URI: 512, BAD_DATE: 1024,
+  SIP_URI: 512, BAD_DATE: 1024, NON_ASCII: 2048,
 } as const;
 
 /** URI record slots (parse_uri, validate_sip_target, extract_refer_to). */

@@ -3,8 +3,8 @@
  * WASM parser wrote. Nothing is decoded until it is read, and reading one
  * header decodes only that header (DESIGN.md, "The hot path").
  */
-import { M, H_SIZE, HF_FOLDED, HEADER_NAMES, METHOD_NAMES, HID, errorInfo, type AbiErrorInfo } from './abi.js';
-import { decodeSpan, decodeFolded } from './text.js';
+import { M, F, H_SIZE, HF_FOLDED, HEADER_NAMES, METHOD_NAMES, HID, errorInfo, type AbiErrorInfo } from './abi.js';
+import { decodeSpan, decodeFolded, decodeAscii } from './text.js';
 
 /** A parse failure: code, byte offset and readable message. */
 export interface ParseFailure extends AbiErrorInfo {
@@ -45,7 +45,8 @@ export class MessageView {
   }
 
   #span(start: number, len: number): string | undefined {
-    return len < 0 ? undefined : decodeSpan(this.#bytes, start, len);
+    if (len < 0) return undefined;
+    return (this.slot(M.FLAGS) & F.NON_ASCII) === 0 ? decodeAscii(this.#bytes, start, len) : decodeSpan(this.#bytes, start, len);
   }
 
   /** The raw bytes. */
@@ -127,7 +128,8 @@ export class MessageView {
     const e = this.#entry(i);
     const start = this.#rec[e + 3]!;
     const len = this.#rec[e + 4]!;
-    return (this.#rec[e + 5]! & HF_FOLDED) !== 0 ? decodeFolded(this.#bytes, start, len) : decodeSpan(this.#bytes, start, len);
+    if ((this.#rec[e + 5]! & HF_FOLDED) !== 0) return decodeFolded(this.#bytes, start, len);
+    return this.#span(start, len)!;
   }
   /** [start, length] of entry `i`'s value within `bytes`. */
   valueSpan(i: number): [number, number] {

@@ -63,7 +63,9 @@ export class WasmParser {
   }
 
   #refresh(): void {
-    if (this.exports.memory.buffer !== this.#buffer) {
+    // memory.grow detaches the old buffer (byteLength 0): a cheap test,
+    // unlike reading memory.buffer, which crosses into the engine
+    if (this.#mem.byteLength === 0) {
       this.#buffer = this.exports.memory.buffer;
       this.#mem = new Uint8Array(this.#buffer);
       this.#out = new Int32Array(this.#buffer, this.outPtr, this.outCap);

@@ -3,6 +3,24 @@
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /**
+ * Node's native latin1 slicer (one C++ call, no intermediate objects) when
+ * running on Node; undefined in browsers, where the loop below is used.
+ */
+const nativeLatin1: ((this: Uint8Array, start: number, end: number) => string) | undefined =
+  (globalThis as { Buffer?: { prototype: { latin1Slice?: (this: Uint8Array, s: number, e: number) => string } } })
+    .Buffer?.prototype.latin1Slice;
+
+/**
+ * Decode a span known to be ASCII (the parser's NON_ASCII flag is clear):
+ * natively on Node, by hand elsewhere.
+ */
+export function decodeAscii(bytes: Uint8Array, start: number, len: number): string {
+  if (len <= 0) return '';
+  if (nativeLatin1 !== undefined) return nativeLatin1.call(bytes, start, start + len);
+  return decodeSpan(bytes, start, len);
+}
+
+/**
  * Decode `bytes[start, start+len)`: ASCII by hand (no allocation besides
  * the string), anything else as UTF-8 with replacement characters.
  */
