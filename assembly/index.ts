@@ -73,7 +73,8 @@ export function find_message_end(len: i32): i32 {
 
 /**
  * Parse a batch. IN holds `count` entries of [u32 length LE][bytes], each
- * entry padded to a multiple of 4 bytes. OUT receives `count` record offsets
+ * entry padded to a multiple of 4 bytes; bit 31 of the length word marks a
+ * message framed from a stream (Content-Length mandatory). OUT receives `count` record offsets
  * (in i32 slots from OUT) followed by the records; each record's offsets are
  * relative to the first byte of its message.
  * @return the number of messages parsed, or <0 when the batch is malformed
@@ -85,7 +86,9 @@ export function parse_batch(count: i32, totalBytes: i32): i32 {
   let slot: i32 = count;
   for (let i = 0; i < count; i++) {
     if (p + 4 > end) return E_ARGUMENT;
-    const len = load<i32>(p);
+    const word = load<u32>(p);
+    const isStream = (word & 0x80000000) != 0;
+    const len = <i32>(word & 0x7fffffff);
     const msg = p + 4;
     if (len < 0 || msg + <usize>len > end) return E_ARGUMENT;
     // each record needs M_HEADERS + headers * H_SIZE slots; stop when OUT is full
@@ -93,7 +96,7 @@ export function parse_batch(count: i32, totalBytes: i32): i32 {
     if (slot + recordSlots > A.OUT_CAP) return i;
     store<i32>(OUT + (<usize>i << 2), slot);
     const rec = OUT + (<usize>slot << 2);
-    parseMessage(msg, len, rec, false);
+    parseMessage(msg, len, rec, isStream);
     slot += A.M_HEADERS + load<i32>(rec + (<usize>A.M_HEADER_COUNT << 2)) * A.H_SIZE;
     p = msg + ((<usize>len + 3) & ~<usize>3);
   }

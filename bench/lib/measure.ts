@@ -21,29 +21,44 @@ const CALIBRATION_MS = 20;
 /** Holds the last result of every measured call so that no call can be optimised away. */
 let blackhole: unknown;
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 /**
- * Estimates how many calls of `fn` make one sample of at least `minSampleNs`.
+ * Estimates how many calls of `fn` make one sample of at least `minSampleNs`, awaiting each call
+ * when `fn` returns a promise.
  * @param fn - the measured operation
  * @param minSampleNs - target sample length
- * @returns the batch size, at least 1
+ * @returns the batch size, at least 1, and whether `fn` is asynchronous
  */
-export function calibrateBatch(fn: () => unknown, minSampleNs: number): number {
+export async function calibrateBatch(fn: () => unknown, minSampleNs: number): Promise<{ batch: number; isAsync: boolean }> {
+  const first = fn();
+  const isAsync = isThenable(first);
+  blackhole = isAsync ? await first : first;
   let calls = 1;
   for (;;) {
     const start = performance.now();
     for (let i = 0; i < calls; i++) {
-      blackhole = fn();
+      blackhole = isAsync ? await fn() : fn();
     }
     const elapsedMs = performance.now() - start;
     if (elapsedMs >= CALIBRATION_MS) {
       const nsPerCall = (elapsedMs * 1e6) / calls;
-      return Math.max(1, Math.ceil(minSampleNs / nsPerCall));
+      return { batch: Math.max(1, Math.ceil(minSampleNs / nsPerCall)), isAsync };
     }
     calls *= 2;
   }
 }
 
-function batched(fn: () => unknown, batch: number): () => unknown {
+function batched(fn: () => unknown, batch: number, isAsync: boolean): () => unknown {
+  if (isAsync) {
+    return async () => {
+      for (let i = 0; i < batch; i++) {
+        blackhole = await fn();
+      }
+    };
+  }
   if (batch === 1) {
     return () => (blackhole = fn());
   }
@@ -89,11 +104,12 @@ export async function measureSuite(suite: BenchSuite, options: MeasureOptions): 
   });
   const batches = new Map<string, number>();
   for (const task of tasks) {
-    const batch = calibrateBatch(task.fn, options.minSampleNs);
-    batches.set(task.name, batch);
-    bench.add(task.name, batched(task.fn, batch));
+    const { batch, isAsync } = await calibrateBatch(task.fn, options.minSampleNs);
+    batches.set(task.name, batch * (task.opsPerCall ?? 1));
+    bench.add(task.name, batched(task.fn, batch, isAsync));
   }
   await bench.run();
+  await suite.teardown?.();
   const results = tasks.map((task): TaskResult => {
     const result = bench.getTask(task.name)?.result;
     if (result?.state !== 'completed') {

@@ -7,8 +7,13 @@
 export interface BenchTask {
   /** Row label, unique within its suite. */
   name: string;
-  /** The measured operation. It must not build pools, modules or fixtures: `setup()` does that. */
+  /**
+   * The measured operation. It must not build pools, modules or fixtures: `setup()` does that.
+   * When it returns a promise, the runner awaits every call, one call at a time.
+   */
   fn: () => unknown;
+  /** Operations one call performs (e.g. messages per batch): times are divided by it. Defaults to 1. */
+  opsPerCall?: number;
   /**
    * Tasks of one group are compared with each other in the ratio column. Defaults to the suite
    * name, so a suite without groups compares every task with one baseline.
@@ -28,6 +33,8 @@ export interface BenchSuite {
   setup(): Promise<void>;
   /** Read only after `setup()` has resolved. */
   tasks: BenchTask[];
+  /** Releases what `setup()` built (worker pools); awaited once the suite is measured. */
+  teardown?(): Promise<void>;
 }
 
 /** What a `*.bench.ts` module exports; the runner imports the compiled `.js` and calls `register()`. */
