@@ -1,0 +1,206 @@
+/**
+ * Daemon configuration: embedded defaults, overridden by a JSON config file,
+ * then PATCHBAY_* environment variables, then command-line flags. Every
+ * option has all three spellings; `patchbay serve --help` prints the table.
+ */
+import { readFileSync } from 'node:fs';
+
+/** One SIP listener. */
+export interface ListenConfig {
+  transport: 'udp' | 'tcp' | 'tls';
+  host: string;
+  port: number;
+}
+
+/** Everything the daemon reads. */
+export interface Config {
+  sip: {
+    listen: ListenConfig[];
+    /** TLS certificate and key (PEM files), needed when a tls listener is configured. */
+    tlsCert?: string;
+    tlsKey?: string;
+    /** RFC 3261 §17 timer base values in ms. */
+    t1: number;
+    t2: number;
+    t4: number;
+  };
+  http: { host: string; port: number };
+  /** Static route: every inbound call is bridged to this SIP URI (until TwiML routing is configured). */
+  route?: string;
+  auth: {
+    realm: string;
+    /** CIDR allow list; requests from these addresses are admitted without credentials. */
+    allow: string[];
+    /** username:password pairs; when set, other addresses must authenticate (digest). */
+    credentials: Array<{ username: string; password: string }>;
+  };
+  parser: { maxMessageBytes: number; maxHeaders: number; maxLineBytes: number; pool: boolean; poolThreads: number };
+  /** Seconds established calls may continue after SIGTERM before they get BYE. */
+  drainGraceSeconds: number;
+  /** Ring time (s) for the static route before CANCEL. */
+  ringTimeoutSeconds: number;
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+}
+
+/** The embedded defaults: SIP UDP+TCP on 127.0.0.1:5060, HTTP on 127.0.0.1:8080, loopback allowed. */
+export function defaultConfig(): Config {
+  return {
+    sip: {
+      listen: [
+        { transport: 'udp', host: '127.0.0.1', port: 5060 },
+        { transport: 'tcp', host: '127.0.0.1', port: 5060 },
+      ],
+      t1: 500,
+      t2: 4000,
+      t4: 5000,
+    },
+    http: { host: '127.0.0.1', port: 8080 },
+    auth: { realm: 'patchbay', allow: ['127.0.0.0/8', '::1/128'], credentials: [] },
+    parser: { maxMessageBytes: 65535, maxHeaders: 256, maxLineBytes: 8192, pool: false, poolThreads: 1 },
+    drainGraceSeconds: 30,
+    ringTimeoutSeconds: 60,
+    log: { level: 'info' },
+  };
+}
+
+/** A configuration problem, reported to the user with the option that caused it. */
+export class ConfigError extends Error {
+  readonly code = 'PB_ERR_CONFIG_INVALID';
+}
+
+interface OptionSpec {
+  flag: string;
+  env: string;
+  help: string;
+  apply(config: Config, value: string): void;
+}
+
+function int(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: expected an integer ${min}..${max}, got "${value}"`);
+  return n;
+}
+
+/** "udp:127.0.0.1:5060,tcp:[::1]:5060" → listeners. */
+export function parseListen(value: string): ListenConfig[] {
+  return value.split(',').filter(Boolean).map((item) => {
+    const m = /^(udp|tcp|tls):(\[[^\]]+\]|[^:]+):(\d+)$/.exec(item.trim());
+    if (!m) throw new ConfigError(`--listen: expected transport:host:port (e.g. udp:127.0.0.1:5060), got "${item}"`);
+    const host = m[2]!.startsWith('[') ? m[2]!.slice(1, -1) : m[2]!;
+    return { transport: m[1] as ListenConfig['transport'], host, port: int('--listen port', m[3]!, 0, 65535) };
+  });
+}
+
+/** The options, in --help order. */
+export const OPTIONS: OptionSpec[] = [
+  { flag: '--listen', env: 'PATCHBAY_LISTEN', help: 'SIP listeners, comma-separated transport:host:port (default udp:127.0.0.1:5060,tcp:127.0.0.1:5060)', apply: (c, v) => { c.sip.listen = parseListen(v); } },
+  { flag: '--tls-cert', env: 'PATCHBAY_TLS_CERT', help: 'PEM certificate for tls listeners', apply: (c, v) => { c.sip.tlsCert = v; } },
+  { flag: '--tls-key', env: 'PATCHBAY_TLS_KEY', help: 'PEM private key for tls listeners', apply: (c, v) => { c.sip.tlsKey = v; } },
+  { flag: '--http', env: 'PATCHBAY_HTTP', help: 'HTTP API host:port (default 127.0.0.1:8080)', apply: (c, v) => {
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(v);
+    if (!m) throw new ConfigError(`--http: expected host:port, got "${v}"`);
+    c.http = { host: m[1]!.replace(/^\[|\]$/g, ''), port: int('--http port', m[2]!, 0, 65535) };
+  } },
+  { flag: '--route', env: 'PATCHBAY_ROUTE', help: 'static route: bridge every inbound call to this SIP URI', apply: (c, v) => { c.route = v; } },
+  { flag: '--realm', env: 'PATCHBAY_REALM', help: 'digest realm for inbound authentication (default patchbay)', apply: (c, v) => { c.auth.realm = v; } },
+  { flag: '--allow', env: 'PATCHBAY_ALLOW', help: 'CIDR allow list for inbound SIP, comma-separated (default loopback); "none" clears it', apply: (c, v) => { c.auth.allow = v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean); } },
+  { flag: '--credentials', env: 'PATCHBAY_CREDENTIALS', help: 'inbound digest credentials, comma-separated user:password', apply: (c, v) => {
+    c.auth.credentials = v.split(',').filter(Boolean).map((pair) => {
+      const i = pair.indexOf(':');
+      if (i <= 0) throw new ConfigError(`--credentials: expected user:password, got "${pair}"`);
+      return { username: pair.slice(0, i), password: pair.slice(i + 1) };
+    });
+  } },
+  { flag: '--t1', env: 'PATCHBAY_T1', help: 'RFC 3261 timer T1 in ms (default 500)', apply: (c, v) => { c.sip.t1 = int('--t1', v, 1, 60000); } },
+  { flag: '--t2', env: 'PATCHBAY_T2', help: 'RFC 3261 timer T2 in ms (default 4000)', apply: (c, v) => { c.sip.t2 = int('--t2', v, 1, 600000); } },
+  { flag: '--t4', env: 'PATCHBAY_T4', help: 'RFC 3261 timer T4 in ms (default 5000)', apply: (c, v) => { c.sip.t4 = int('--t4', v, 1, 600000); } },
+  { flag: '--max-message-bytes', env: 'PATCHBAY_MAX_MESSAGE_BYTES', help: 'largest SIP message accepted (default 65535)', apply: (c, v) => { c.parser.maxMessageBytes = int('--max-message-bytes', v, 512, 1 << 20); } },
+  { flag: '--max-headers', env: 'PATCHBAY_MAX_HEADERS', help: 'most header entries per message (default 256)', apply: (c, v) => { c.parser.maxHeaders = int('--max-headers', v, 8, 1024); } },
+  { flag: '--pool', env: 'PATCHBAY_POOL', help: 'parse UDP in a worker pool in batches: on|off (default off)', apply: (c, v) => { c.parser.pool = v === 'on' || v === 'true' || v === '1'; } },
+  { flag: '--pool-threads', env: 'PATCHBAY_POOL_THREADS', help: 'worker threads for the parser pool (default 1)', apply: (c, v) => { c.parser.poolThreads = int('--pool-threads', v, 1, 64); } },
+  { flag: '--ring-timeout', env: 'PATCHBAY_RING_TIMEOUT', help: 'seconds the static route rings before CANCEL (default 60)', apply: (c, v) => { c.ringTimeoutSeconds = int('--ring-timeout', v, 1, 600); } },
+  { flag: '--drain-grace', env: 'PATCHBAY_DRAIN_GRACE', help: 'seconds calls may go on after SIGTERM (default 30)', apply: (c, v) => { c.drainGraceSeconds = int('--drain-grace', v, 0, 86400); } },
+  { flag: '--log-level', env: 'PATCHBAY_LOG_LEVEL', help: 'debug|info|warn|error (default info)', apply: (c, v) => {
+    if (!['debug', 'info', 'warn', 'error'].includes(v)) throw new ConfigError(`--log-level: expected debug|info|warn|error, got "${v}"`);
+    c.log.level = v as Config['log']['level'];
+  } },
+];
+
+/** Merge a parsed JSON config file over `base` (unknown keys are an error: typos must not be silent). */
+function mergeFile(base: Config, file: unknown, path: string): Config {
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`${path}: expected a JSON object`);
+  const known = new Set(['sip', 'http', 'route', 'auth', 'parser', 'drainGraceSeconds', 'ringTimeoutSeconds', 'log']);
+  for (const key of Object.keys(file)) if (!known.has(key)) throw new ConfigError(`${path}: unknown option "${key}"`);
+  const f = file as Partial<Config>;
+  return {
+    ...base,
+    ...f,
+    sip: { ...base.sip, ...f.sip },
+    http: { ...base.http, ...f.http },
+    auth: { ...base.auth, ...f.auth },
+    parser: { ...base.parser, ...f.parser },
+    log: { ...base.log, ...f.log },
+  };
+}
+
+/**
+ * Build the configuration from argv (after `serve`) and the environment.
+ * @throws ConfigError with a message naming the bad option
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
+  let config = defaultConfig();
+  const configPath = flagValue(argv, '--config') ?? env.PATCHBAY_CONFIG;
+  if (configPath !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--config: cannot read ${configPath}: ${(err as Error).message}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`--config: ${configPath} is not valid JSON: ${(err as Error).message}`);
+    }
+    config = mergeFile(config, json, configPath);
+  }
+  for (const option of OPTIONS) {
+    const value = env[option.env];
+    if (value !== undefined && value !== '') option.apply(config, value);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--config') { i++; continue; }
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const option = OPTIONS.find((o) => o.flag === flag);
+    if (!option) throw new ConfigError(`unknown option "${arg}" (see patchbay serve --help)`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`${flag}: missing value`);
+    option.apply(config, value);
+  }
+  if (config.sip.listen.some((l) => l.transport === 'tls') && (!config.sip.tlsCert || !config.sip.tlsKey)) {
+    throw new ConfigError('a tls listener needs --tls-cert and --tls-key');
+  }
+  return config;
+}
+
+function flagValue(argv: readonly string[], flag: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag) return argv[i + 1];
+    if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
+  }
+  return undefined;
+}
+
+/** The text of `patchbay serve --help`. */
+export function serveHelp(): string {
+  const rows = [
+    ['--config FILE', 'PATCHBAY_CONFIG', 'JSON config file (same keys as the Config type in runtime/config.ts)'],
+    ...OPTIONS.map((o) => [`${o.flag} VALUE`, o.env, o.help]),
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0]!.length));
+  const w1 = Math.max(...rows.map((r) => r[1]!.length));
+  return ['usage: patchbay serve [options]', '', 'Precedence: flags > environment > config file > embedded defaults.', '',
+    ...rows.map((r) => `  ${r[0]!.padEnd(w0)}  ${r[1]!.padEnd(w1)}  ${r[2]}`)].join('\n');
+}
