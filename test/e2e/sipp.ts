@@ -1,0 +1,122 @@
+/**
+ * Run SIPp (Debian package sip-tester) natively on loopback. Each run is
+ * bounded in calls and time; stdout/stderr and SIPp's error log are kept for
+ * the assertion message.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Folder of the scenario XML files. */
+export const SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
+
+/** True when the sipp binary is on PATH. */
+export function haveSipp(): boolean {
+  return spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error === undefined;
+}
+
+/**
+ * Whether the SIPp suite runs: always with CI=true (a missing sipp then
+ * fails the suite), otherwise only when sipp is installed.
+ */
+export function sippSuiteEnabled(): boolean {
+  return process.env.CI === 'true' || haveSipp();
+}
+
+/** Options of one SIPp run. */
+export interface SippRun {
+  scenario: string;
+  /** UAC: the target host:port; omitted for a UAS. */
+  remote?: string;
+  localPort: number;
+  /** Request-URI user (-s). */
+  service?: string;
+  /** Number of calls (-m). */
+  calls?: number;
+  /** Calls per second (-r). */
+  rate?: number;
+  /** Pause length in ms for <pause/> (-d). */
+  durationMs?: number;
+  /** u1 or t1. */
+  transport?: 'u1' | 't1';
+  /** Max simultaneous calls (-l). */
+  limit?: number;
+  /** Extra arguments. */
+  extra?: string[];
+  /** Kill SIPp after this many ms. */
+  timeoutMs: number;
+}
+
+/** Outcome of a SIPp run. */
+export interface SippResult {
+  code: number | null;
+  successful: number;
+  failed: number;
+  stdout: string;
+  stderr: string;
+  errors: string;
+}
+
+/** A running SIPp process. */
+export interface SippProcess {
+  done: Promise<SippResult>;
+  kill(): void;
+}
+
+/** Start SIPp; resolves when it exits (or is killed at `timeoutMs`). */
+export function startSipp(run: SippRun): SippProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'patchbay-sipp-'));
+  const errorFile = join(dir, 'errors.log');
+  const statFile = join(dir, 'stats.csv');
+  const args = [
+    ...(run.remote ? [run.remote] : []),
+    '-sf', join(SCENARIOS, run.scenario),
+    '-i', '127.0.0.1', '-p', String(run.localPort),
+    '-m', String(run.calls ?? 1),
+    '-r', String(run.rate ?? 10),
+    '-l', String(run.limit ?? 100000),
+    '-t', run.transport ?? 'u1',
+    '-nostdin', '-nd', '-default_behaviors', 'all,-bye',
+    '-trace_err', '-error_file', errorFile,
+    '-trace_stat', '-stf', statFile, '-fd', '1',
+    '-timeout', `${Math.ceil(run.timeoutMs / 1000)}s`, '-timeout_error',
+    ...(run.service ? ['-s', run.service] : []),
+    ...(run.durationMs !== undefined ? ['-d', String(run.durationMs)] : []),
+    ...(run.extra ?? []),
+  ];
+  const child = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), run.timeoutMs + 5000);
+  const done = new Promise<SippResult>((resolve) => {
+    child.on('error', (err) => { stderr += String(err); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const errors = existsSync(errorFile) ? readFileSync(errorFile, 'utf8') : '';
+      const { successful, failed } = readStats(statFile);
+      resolve({ code, successful, failed, stdout, stderr, errors });
+    });
+  });
+  return { done, kill: () => child.kill('SIGTERM') };
+}
+
+/** Last line of SIPp's -trace_stat CSV: SuccessfulCall(C) and FailedCall(C). */
+function readStats(file: string): { successful: number; failed: number } {
+  if (!existsSync(file)) return { successful: 0, failed: 0 };
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  if (lines.length < 2) return { successful: 0, failed: 0 };
+  const head = lines[0]!.split(';');
+  const last = lines.at(-1)!.split(';');
+  const col = (name: string): number => Number(last[head.indexOf(name)] ?? 0);
+  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
+}
+
+/** Free UDP+TCP port pairs for a test file, from a base derived from the worker id. */
+export function portBase(offset: number): number {
+  const worker = Number(process.env.VITEST_POOL_ID ?? '1');
+  return 20000 + worker * 1000 + offset;
+}
