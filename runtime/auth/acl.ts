@@ -1,0 +1,156 @@
+/**
+ * IP access-control lists: ordered allow/deny entries over IPv4 and IPv6
+ * CIDR blocks, first match wins. IPv4-mapped IPv6 addresses
+ * (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2), as a dual-stack socket reports
+ * IPv4 peers, are matched as the IPv4 address they carry.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { AuthBadCidrError, err, ok, type Result } from './errors.js';
+
+/** What a matching entry decides. */
+export type AclAction = 'allow' | 'deny';
+
+/** One configured entry: an address (`10.0.0.1`, `::1`) or a block (`10.0.0.0/8`, `2001:db8::/32`). */
+export interface AclEntry {
+  action: AclAction;
+  cidr: string;
+}
+
+/** The embedded default: loopback only. */
+export const DEFAULT_ACL_ENTRIES: readonly AclEntry[] = [
+  { action: 'allow', cidr: '127.0.0.0/8' },
+  { action: 'allow', cidr: '::1/128' },
+];
+
+/** An address as a number, IPv4-mapped IPv6 folded to IPv4. */
+interface Address {
+  family: 4 | 6;
+  value: bigint;
+}
+
+interface Rule extends Address {
+  action: AclAction;
+  prefix: number;
+}
+
+const MAPPED_PREFIX = 0xffffn;
+
+function parseIpv4(text: string): bigint {
+  return text.split('.').reduce((value, part) => (value << 8n) | BigInt(Number(part)), 0n);
+}
+
+/** Parse an address `node:net` already accepted as IPv6 (no zone identifier). */
+function parseIpv6(text: string): bigint {
+  let body = text;
+  const lastColon = body.lastIndexOf(':');
+  if (body.includes('.', lastColon)) {
+    const ipv4 = parseIpv4(body.slice(lastColon + 1));
+    body = `${body.slice(0, lastColon + 1)}${(ipv4 >> 16n).toString(16)}:${(ipv4 & 0xffffn).toString(16)}`;
+  }
+  const [head = '', tail] = body.split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array<string>(zeros).fill('0'), ...tailGroups];
+  return groups.reduce((value, group) => (value << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
+}
+
+/** Read an address without folding IPv4-mapped ones; undefined when it is no IP address. */
+function readRawAddress(text: string): Address | undefined {
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  const zoneless = bare.split('%')[0] ?? '';
+  if (isIPv4(zoneless)) return { family: 4, value: parseIpv4(zoneless) };
+  if (isIPv6(zoneless)) return { family: 6, value: parseIpv6(zoneless) };
+  return undefined;
+}
+
+/** Read an address to match, IPv4-mapped IPv6 folded to IPv4; undefined when it is no IP address. */
+function readAddress(text: string): Address | undefined {
+  const address = typeof text === 'string' ? readRawAddress(text.trim()) : undefined;
+  if (address?.family === 6 && address.value >> 32n === MAPPED_PREFIX) {
+    return { family: 4, value: address.value & 0xffffffffn };
+  }
+  return address;
+}
+
+function width(family: 4 | 6): number {
+  return family === 4 ? 32 : 128;
+}
+
+function readRule(entry: AclEntry): Rule | undefined {
+  if (typeof entry !== 'object' || entry === null) return undefined;
+  if ((entry.action !== 'allow' && entry.action !== 'deny') || typeof entry.cidr !== 'string') return undefined;
+  const [addressText = '', prefixText, extra] = entry.cidr.trim().split('/');
+  if (extra !== undefined) return undefined;
+  const raw = readRawAddress(addressText);
+  if (raw === undefined) return undefined;
+  let prefix = width(raw.family);
+  if (prefixText !== undefined) {
+    if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+    prefix = Number(prefixText);
+    if (prefix > width(raw.family)) return undefined;
+  }
+  let { family, value } = raw;
+  if (family === 6 && prefix >= 96 && value >> 32n === MAPPED_PREFIX) {
+    family = 4;
+    value &= 0xffffffffn;
+    prefix -= 96;
+  }
+  const shift = BigInt(width(family) - prefix);
+  return { action: entry.action, family, prefix, value: (value >> shift) << shift };
+}
+
+/** An ordered access list; build one with `createAcl`. */
+export class Acl {
+  readonly #rules: readonly Rule[];
+
+  private constructor(rules: readonly Rule[]) {
+    this.#rules = rules;
+  }
+
+  /**
+   * Build an ACL from entries, first match wins. Host bits below the prefix
+   * are ignored (`10.1.2.3/8` is `10.0.0.0/8`).
+   * @return the ACL, or PB_ERR_AUTH_BAD_CIDR naming the first bad entry.
+   */
+  static create(entries: readonly AclEntry[]): Result<Acl, AuthBadCidrError> {
+    const rules: Rule[] = [];
+    for (const [index, entry] of entries.entries()) {
+      const rule = readRule(entry);
+      if (rule === undefined) {
+        return err(new AuthBadCidrError(`ACL entry ${index} (${JSON.stringify(entry)}) is not an allow/deny CIDR`));
+      }
+      rules.push(rule);
+    }
+    return ok(new Acl(rules));
+  }
+
+  /** The action of the first entry covering `ip`, or undefined (no entry, or not an IP address). */
+  match(ip: string): AclAction | undefined {
+    const address = readAddress(ip);
+    if (address === undefined) return undefined;
+    for (const rule of this.#rules) {
+      if (rule.family !== address.family) continue;
+      const shift = BigInt(width(rule.family) - rule.prefix);
+      if (address.value >> shift === rule.value >> shift) return rule.action;
+    }
+    return undefined;
+  }
+
+  /** True when the first entry covering `ip` allows it. */
+  isAllowed(ip: string): boolean {
+    return this.match(ip) === 'allow';
+  }
+}
+
+/** Build an ACL from entries (see `Acl.create`). */
+export function createAcl(entries: readonly AclEntry[]): Result<Acl, AuthBadCidrError> {
+  return Acl.create(entries);
+}
+
+/** The embedded default ACL: 127.0.0.0/8 and ::1 allowed, nothing else. */
+export function createDefaultAcl(): Acl {
+  const acl = Acl.create(DEFAULT_ACL_ENTRIES);
+  if (!acl.ok) throw acl.error;
+  return acl.value;
+}

@@ -1,0 +1,161 @@
+/**
+ * Inbound admission (issue 3, "Digest authentication"): a request is
+ * admitted when its source address is on an allow entry of the ACL;
+ * otherwise, when credentials are configured, it is challenged with 401 and
+ * its digest checked; anything else gets 403. A deny entry refuses outright.
+ */
+import { DEFAULT_ACL_ENTRIES, createAcl, type Acl, type AclEntry } from './acl.js';
+import { parseAuthParams } from './auth-params.js';
+import type { DigestAlgorithm } from './digest-hash.js';
+import { DigestVerifier, type DigestVerifierOptions, type StoredCredential } from './digest-server.js';
+import { err, ok, AuthMalformedError, type AuthError, type Result } from './errors.js';
+
+/** One configured user. */
+export interface AdmissionCredential {
+  username: string;
+  password: string;
+  /** Realm of this user; the policy's realm when omitted. */
+  realm?: string;
+}
+
+/** The inbound policy's configuration. */
+export interface AdmissionConfig {
+  /** Realm challenged with. */
+  realm: string;
+  /** Ordered ACL; the embedded default (loopback only) when omitted, nothing by address when empty. */
+  acls?: readonly AclEntry[];
+  /** Users that may authenticate; none means address-only admission. */
+  credentials?: readonly AdmissionCredential[];
+  /** Algorithms offered, one WWW-Authenticate each, most preferred first (RFC 8760). */
+  algorithms?: readonly DigestAlgorithm[];
+  /** Nonce secret, lifetime, replay-memory bound and clock. */
+  verifier?: DigestVerifierOptions;
+}
+
+/** What admission looks at in a request. */
+export interface AdmissionRequest {
+  sourceIp: string;
+  method: string;
+  /** The Request-URI as received. */
+  uri: string;
+  /** Every Authorization (or Proxy-Authorization) value of the request. */
+  authorization?: string | readonly string[];
+}
+
+/** A WWW-Authenticate header to add to the 401. */
+export type ChallengeHeader = readonly ['WWW-Authenticate', string];
+
+/** The verdict: let it in, challenge it, or refuse it. */
+export type AdmissionDecision =
+  | { kind: 'admit'; username?: string }
+  | {
+      kind: 'challenge';
+      status: 401;
+      /** The preferred challenge. */
+      header: ChallengeHeader;
+      /** Every challenge to send, preferred first (`header` is the first). */
+      headers: readonly ChallengeHeader[];
+    }
+  | { kind: 'reject'; status: 403; reason: string };
+
+/** Offered by default: SHA-256 first, MD5 for the many UAs without it. */
+export const DEFAULT_CHALLENGE_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+
+/** Verifier failures answered with a new challenge rather than 403, and whether it is stale. */
+const RECHALLENGE: Partial<Record<AuthError['code'], boolean>> = {
+  PB_ERR_AUTH_STALE_NONCE: true,
+  PB_ERR_AUTH_REPLAY: true,
+  PB_ERR_AUTH_BAD_NONCE: false,
+  PB_ERR_AUTH_UNSUPPORTED_ALGORITHM: false,
+};
+
+function reject(reason: string): AdmissionDecision {
+  return { kind: 'reject', status: 403, reason };
+}
+
+function credentialKey(realm: string, username: string): string {
+  return `${realm}\0${username}`;
+}
+
+/** The inbound admission policy; build one with `createAdmissionPolicy`. */
+export class AdmissionPolicy {
+  readonly #realm: string;
+  readonly #acl: Acl;
+  readonly #passwords: ReadonlyMap<string, string>;
+  readonly #algorithms: readonly DigestAlgorithm[];
+  readonly #verifier: DigestVerifier;
+
+  /** Prefer `createAdmissionPolicy`, which validates the configuration first. */
+  constructor(realm: string, acl: Acl, passwords: ReadonlyMap<string, string>, config: AdmissionConfig) {
+    this.#realm = realm;
+    this.#acl = acl;
+    this.#passwords = passwords;
+    const algorithms = config.algorithms ?? DEFAULT_CHALLENGE_ALGORITHMS;
+    this.#algorithms = algorithms.length > 0 ? algorithms : DEFAULT_CHALLENGE_ALGORITHMS;
+    this.#verifier = new DigestVerifier(config.verifier);
+  }
+
+  /** Decide what to do with one inbound request. */
+  decide(request: AdmissionRequest): AdmissionDecision {
+    const verdict = this.#acl.match(request.sourceIp);
+    if (verdict === 'deny') return reject('source address denied');
+    if (verdict === 'allow') return { kind: 'admit' };
+    if (this.#passwords.size === 0) return reject('source address not allowed');
+    const values = typeof request.authorization === 'string' ? [request.authorization] : (request.authorization ?? []);
+    const ours = values.find((value) => this.#isForRealm(value));
+    if (ours === undefined) return this.#challenge(false);
+    const result = this.#verifier.verifyAuthorization({
+      headerValue: ours,
+      method: request.method,
+      uri: request.uri,
+      realm: this.#realm,
+      lookup: (username, realm): StoredCredential | undefined => this.#passwords.get(credentialKey(realm, username)),
+    });
+    if (result.ok) return { kind: 'admit', username: result.value.username };
+    const stale = RECHALLENGE[result.error.code];
+    if (stale !== undefined) return this.#challenge(stale);
+    switch (result.error.code) {
+      case 'PB_ERR_AUTH_UNKNOWN_USER':
+      case 'PB_ERR_AUTH_BAD_RESPONSE':
+        return reject('bad credentials');
+      case 'PB_ERR_AUTH_URI_MISMATCH':
+        return reject('digest uri does not match the Request-URI');
+      default:
+        return reject(`unusable credentials (${result.error.code})`);
+    }
+  }
+
+  #isForRealm(value: string): boolean {
+    const parsed = parseAuthParams(value);
+    return parsed.ok && parsed.value.scheme.toLowerCase() === 'digest' && parsed.value.params.get('realm') === this.#realm;
+  }
+
+  #challenge(stale: boolean): AdmissionDecision {
+    const headers = this.#algorithms.map(
+      (algorithm): ChallengeHeader => [
+        'WWW-Authenticate',
+        this.#verifier.createChallenge({ realm: this.#realm, algorithm, stale }),
+      ],
+    );
+    const [header] = headers as [ChallengeHeader, ...ChallengeHeader[]];
+    return { kind: 'challenge', status: 401, header, headers };
+  }
+}
+
+/**
+ * Build the admission policy from configuration.
+ * @return the policy, or PB_ERR_AUTH_BAD_CIDR (a bad ACL entry) /
+ *   PB_ERR_AUTH_MALFORMED (a credential without username or password).
+ */
+export function createAdmissionPolicy(config: AdmissionConfig): Result<AdmissionPolicy, AuthError> {
+  const acl = createAcl(config.acls ?? DEFAULT_ACL_ENTRIES);
+  if (!acl.ok) return acl;
+  const passwords = new Map<string, string>();
+  for (const [index, credential] of (config.credentials ?? []).entries()) {
+    if (typeof credential?.username !== 'string' || typeof credential.password !== 'string' || !credential.username) {
+      return err(new AuthMalformedError(`credential ${index} needs a username and a password`));
+    }
+    passwords.set(credentialKey(credential.realm ?? config.realm, credential.username), credential.password);
+  }
+  return ok(new AdmissionPolicy(config.realm, acl.value, passwords, config));
+}
