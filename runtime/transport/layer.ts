@@ -1,0 +1,191 @@
+/**
+ * TransportLayer (RFC 3261 §18): the transports of one stack behind one
+ * send/receive surface. Inbound bytes are parsed (inline by default; the
+ * `parse` option is the seam for the batch engine), refused requests are
+ * answered statelessly, requests get their top Via read with `received` /
+ * `rport` derived (§18.2.1, RFC 3581), and detached views go up to the
+ * transaction layer. Stream keep-alives are answered (RFC 5626 §3.5.1).
+ */
+import { isIPv6 } from 'node:net';
+import type { MessageView } from '../wasm/message-view.js';
+import type { WasmParser } from '../wasm/parser.js';
+import type { AbiErrorInfo } from '../wasm/abi.js';
+import { serializeResponse } from '../sip/serialize.js';
+import { uriHost } from '../sip/via.js';
+import { errorResponseFor } from './error-response.js';
+import { TransportCounters, type TransportStats } from './stats.js';
+import { readTopVia, type ReceivedVia } from './via-routing.js';
+import {
+  sendFailure,
+  type Destination, type Endpoint, type SendResult, type Source, type Transport, type TransportProtocol, type TransportSink,
+} from './transport.js';
+
+/** Parses one message; the view may be reused by the next call (the layer detaches what it keeps). */
+export type ParseFn = (bytes: Uint8Array, isStream: boolean) => MessageView;
+
+/**
+ * Receives each inbound message that parsed.
+ * @param view    a detached view (safe to keep)
+ * @param source  where it came from
+ * @param via     for requests: the top Via with `received`/`rport`; undefined for responses
+ */
+export type InboundHandler = (view: MessageView, source: Source, via: ReceivedVia | undefined) => void;
+
+/** Options of {@link TransportLayer}. */
+export interface TransportLayerOptions {
+  /** The transports to listen on (several per protocol are fine, e.g. IPv4 and IPv6 UDP). */
+  transports: Transport[];
+  /** Inline parser used when `parse` is not given. */
+  parser?: WasmParser;
+  /** Custom parse function (for example one backed by the pool engine). */
+  parse?: ParseFn;
+  /** Called when an inbound handler throws (default: rethrown on a microtask, so bugs surface). */
+  onHandlerError?: (error: unknown) => void;
+}
+
+const CRLF = new Uint8Array([13, 10]);
+
+/** The transport layer of one stack. */
+export class TransportLayer {
+  #transports: Transport[];
+  #parse: ParseFn;
+  #handler: InboundHandler | undefined;
+  #onHandlerError: (error: unknown) => void;
+  #counters = new TransportCounters();
+
+  /** @param options  transports and parser; throws when neither `parser` nor `parse` is given */
+  constructor(options: TransportLayerOptions) {
+    this.#transports = [...options.transports];
+    const { parser, parse } = options;
+    if (parse) this.#parse = parse;
+    else if (parser) this.#parse = (bytes, isStream) => parser.parse(bytes, isStream);
+    else throw new TypeError('TransportLayer needs a parser or a parse function');
+    this.#onHandlerError = options.onHandlerError ?? ((error) => queueMicrotask(() => { throw error; }));
+    const sink: TransportSink = {
+      message: (bytes, source, isStream) => this.#receive(bytes, source, isStream),
+      keepAlive: (source) => this.#keepAlive(source),
+      frameError: (error, head, source) => this.#frameError(error, head, source),
+    };
+    for (const t of this.#transports) t.attach(sink);
+  }
+
+  /** The transports, in the order given. */
+  get transports(): readonly Transport[] {
+    return this.#transports;
+  }
+
+  /** Start every transport. @return their bound addresses, in order */
+  listen(): Promise<Endpoint[]> {
+    return Promise.all(this.#transports.map((t) => t.listen()));
+  }
+
+  /** Set the receiver of inbound messages (the transaction layer). */
+  onMessage(handler: InboundHandler): void {
+    this.#handler = handler;
+  }
+
+  /** @return the transport a message to `destination` leaves on: same protocol, same address family when possible. */
+  transportFor(destination: Destination): Transport | undefined {
+    const v6 = isIPv6(destination.host);
+    let fallback: Transport | undefined;
+    for (const t of this.#transports) {
+      if (t.protocol !== destination.transport) continue;
+      if (isIPv6(t.local.host) === v6) return t;
+      fallback ??= t;
+    }
+    return fallback;
+  }
+
+  /** @return true when messages to `protocol` travel on a reliable (stream) transport. */
+  isReliable(protocol: TransportProtocol): boolean {
+    return protocol !== 'udp';
+  }
+
+  /**
+   * The Via a request to `destination` carries (RFC 3261 §18.1.1; `rport`
+   * asked for on UDP, RFC 3581 §3), or undefined when no transport fits.
+   */
+  viaFor(destination: Destination, branch: string): string | undefined {
+    const t = this.transportFor(destination);
+    if (!t) return undefined;
+    const { host, port } = t.sentBy;
+    const rport = t.protocol === 'udp' ? ';rport' : '';
+    return `SIP/2.0/${t.protocol.toUpperCase()} ${uriHost(host)}:${port};branch=${branch}${rport}`;
+  }
+
+  /** Send one message. Never rejects: failures are values (and counted). */
+  async send(bytes: Uint8Array, destination: Destination): Promise<SendResult> {
+    const t = this.transportFor(destination);
+    const result = t
+      ? await t.send(bytes, destination)
+      : sendFailure('PB_ERR_TRANSPORT_NO_TRANSPORT', `no ${destination.transport} transport`);
+    if (result.ok) this.#counters.countOut(bytes);
+    else this.#counters.countSendError(result.error.code);
+    return result;
+  }
+
+  /** @return a snapshot of the counters. */
+  stats(): TransportStats {
+    return this.#counters.snapshot();
+  }
+
+  /** Close every transport. */
+  async close(): Promise<void> {
+    await Promise.all(this.#transports.map((t) => t.close()));
+  }
+
+  #receive(bytes: Uint8Array, source: Source, isStream: boolean): void {
+    const view = this.#parse(bytes, isStream);
+    if (view.isKeepAlive) {
+      this.#counters.in.keepAlives++;
+      return;
+    }
+    const error = view.error;
+    if (error) {
+      this.#counters.countParseError(error.name);
+      this.#answer(bytes, error.sipStatus, error.message, source);
+      return;
+    }
+    const isRequest = view.isRequest;
+    this.#counters.countIn(isRequest ? view.method : undefined, view.statusCode);
+    let via: ReceivedVia | undefined;
+    if (isRequest) {
+      via = readTopVia(view.header('Via') ?? '', source);
+      if (!via) {
+        this.#counters.countParseError('PB_ERR_VIA');
+        this.#answer(bytes, 400, 'top Via is not readable', source);
+        return;
+      }
+    }
+    const handler = this.#handler;
+    if (!handler) return;
+    try {
+      handler(view.detach(), source, via);
+    } catch (err) {
+      this.#onHandlerError(err);
+    }
+  }
+
+  #errorBytes(bytes: Uint8Array, status: number, message: string, source: Source): Uint8Array | undefined {
+    const agent = `${uriHost(source.local.host)}:${source.local.port}`;
+    const response = errorResponseFor(bytes, status, message, agent);
+    return response ? serializeResponse(response) : undefined;
+  }
+
+  #answer(bytes: Uint8Array, status: number, message: string, source: Source): void {
+    const reply = this.#errorBytes(bytes, status, message, source);
+    if (reply) void this.send(reply, source);
+  }
+
+  #keepAlive(source: Source): void {
+    this.#counters.in.keepAlives++;
+    void this.send(CRLF, source);
+  }
+
+  #frameError(error: AbiErrorInfo, head: Uint8Array, source: Source): Uint8Array | undefined {
+    this.#counters.countParseError(error.name);
+    const reply = this.#errorBytes(head, error.sipStatus, error.message, source);
+    if (reply) this.#counters.countOut(reply);
+    return reply;
+  }
+}
