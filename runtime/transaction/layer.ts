@@ -1,0 +1,194 @@
+/**
+ * TransactionLayer (RFC 3261 §17): matches inbound messages to client and
+ * server transactions, opens client transactions for the TU (`request`),
+ * creates server transactions for new requests (`onRequest`), answers
+ * INVITEs with 100 Trying (§17.2.1) and CANCELs itself (§9.2: 200 when the
+ * INVITE is found, else 481), absorbs retransmissions, and passes 2xx ACKs
+ * and stray responses up to the TU (the dialog layer) through handlers.
+ */
+import type { MessageView } from '../wasm/message-view.js';
+import type { OutgoingMessage, OutgoingRequest } from '../sip/message.js';
+import { findHeader } from '../sip/message.js';
+import { createResponse } from '../sip/build.js';
+import { newBranch } from '../sip/ids.js';
+import { serializeMessage } from '../sip/serialize.js';
+import { systemClock, type Clock } from '../transport/clock.js';
+import type { TransportLayer } from '../transport/layer.js';
+import { type Destination, type SendResult, type Source } from '../transport/transport.js';
+import { responseDestination, type ReceivedVia } from '../transport/via-routing.js';
+import { ClientTx, type ClientTxContext } from './client-tx.js';
+import { ServerTx, type ServerTxContext } from './server-tx.js';
+import { TransactionError } from './errors.js';
+import { clientKey, serverKey } from './key.js';
+import { deriveTimers, type TimerSettings, type Timers } from './timers.js';
+
+/** Options of {@link TransactionLayer}. */
+export interface TransactionLayerOptions {
+  /** The transport layer below. */
+  transport: TransportLayer;
+  /** Clock for every timer (default: the system clock). */
+  clock?: Clock;
+  /** T1/T2/T4 and per-timer overrides (ms). */
+  timers?: TimerSettings;
+  /** Answer each new INVITE with 100 Trying at once (default true, RFC 3261 §17.2.1). */
+  trying100?: boolean;
+}
+
+/** Receives each new request with its server transaction. */
+export type RequestHandler = (tx: ServerTx, request: MessageView) => void;
+/** Receives ACKs that match no transaction (ACKs for 2xx, RFC 3261 §17.2.3, §13.3.1.4). */
+export type AckHandler = (ack: MessageView, source: Source) => void;
+/** Receives responses that match no client transaction (RFC 3261 §17.1.3; e.g. 2xx retransmissions). */
+export type StrayResponseHandler = (response: MessageView, source: Source) => void;
+
+/** Live transaction counts (leak tests assert both reach zero). */
+export interface TransactionStats {
+  clientTx: number;
+  serverTx: number;
+}
+
+/** The transaction layer of one stack. */
+export class TransactionLayer {
+  /** The timers in use. */
+  readonly timers: Timers;
+  #transport: TransportLayer;
+  #clock: Clock;
+  #trying100: boolean;
+  #client = new Map<string, ClientTx>();
+  #server = new Map<string, ServerTx>();
+  #onRequest: RequestHandler | undefined;
+  #onAck: AckHandler | undefined;
+  #onStray: StrayResponseHandler | undefined;
+  #closed = false;
+
+  /** @param options  transport layer, clock and timers */
+  constructor(options: TransactionLayerOptions) {
+    this.#transport = options.transport;
+    this.#clock = options.clock ?? systemClock;
+    this.timers = deriveTimers(options.timers);
+    this.#trying100 = options.trying100 ?? true;
+    this.#transport.onMessage((view, source, via) => this.#receive(view, source, via));
+  }
+
+  /** Set the receiver of new requests; without one, requests are answered 501. */
+  onRequest(handler: RequestHandler): void {
+    this.#onRequest = handler;
+  }
+
+  /** Set the receiver of ACKs for 2xx. */
+  onAck(handler: AckHandler): void {
+    this.#onAck = handler;
+  }
+
+  /** Set the receiver of responses that match no client transaction. */
+  onStrayResponse(handler: StrayResponseHandler): void {
+    this.#onStray = handler;
+  }
+
+  /** @return live transaction counts. */
+  stats(): TransactionStats {
+    return { clientTx: this.#client.size, serverTx: this.#server.size };
+  }
+
+  /**
+   * Open a client transaction: a top Via (new branch, this transport's
+   * sent-by, `rport` on UDP) and Max-Forwards 70 when absent are added,
+   * then the request is sent. Failures arrive as events and `outcome`.
+   * @throws TransactionError PB_ERR_TX_ACK for ACK (use `write`), PB_ERR_TX_CLOSED after close
+   * @throws SipBuildError when the request cannot be serialized safely
+   */
+  request(request: OutgoingRequest, destination: Destination): ClientTx {
+    if (request.method === 'ACK') throw new TransactionError('PB_ERR_TX_ACK', 'ACK has no client transaction: send it with write()');
+    const branch = newBranch();
+    const via = this.#transport.viaFor(destination, branch);
+    const headers = [...request.headers];
+    if (findHeader(headers, 'Max-Forwards') === undefined) headers.unshift(['Max-Forwards', '70']);
+    headers.unshift(['Via', via ?? `SIP/2.0/${destination.transport.toUpperCase()} invalid;branch=${branch}`]);
+    // without a transport for the destination the send fails and the transaction reports a transport error
+    return this.#open({ ...request, headers }, destination, branch);
+  }
+
+  #open(request: OutgoingRequest, destination: Destination, branch: string): ClientTx {
+    if (this.#closed) throw new TransactionError('PB_ERR_TX_CLOSED', 'the transaction layer is closed');
+    const context: ClientTxContext = {
+      clock: this.#clock,
+      timers: this.timers,
+      reliable: this.#transport.isReliable(destination.transport),
+      send: (bytes) => this.#transport.send(bytes, destination),
+      sendCancel: (cancel) => this.#open(cancel, destination, branch),
+      terminated: (tx) => {
+        if (this.#client.get(tx.key) === tx) this.#client.delete(tx.key);
+      },
+    };
+    const tx = new ClientTx(clientKey(branch, request.method), branch, request, destination, context);
+    this.#client.set(tx.key, tx);
+    tx.start();
+    return tx;
+  }
+
+  /**
+   * Send a message outside any transaction (an ACK for a 2xx, RFC 3261
+   * §13.2.2.4, or a stateless response). The message goes as given: a
+   * request must already carry its Via.
+   * @throws SipBuildError when it cannot be serialized safely
+   */
+  write(message: OutgoingMessage, destination: Destination): Promise<SendResult> {
+    return this.#transport.send(serializeMessage(message), destination);
+  }
+
+  /** Terminate every transaction (no further events but `terminated`) and refuse new ones. */
+  close(): void {
+    this.#closed = true;
+    for (const tx of [...this.#client.values()]) tx.terminate();
+    for (const tx of [...this.#server.values()]) tx.terminate();
+  }
+
+  #receive(view: MessageView, source: Source, via: ReceivedVia | undefined): void {
+    if (view.isResponse) {
+      const branch = view.branch;
+      const tx = branch === undefined ? undefined : this.#client.get(clientKey(branch, view.cseqMethod ?? ''));
+      if (tx) tx.receiveResponse(view);
+      else this.#onStray?.(view, source);
+      return;
+    }
+    if (!via || this.#closed) return;
+    const method = view.method ?? '';
+    if (method === 'ACK') {
+      const tx = this.#server.get(serverKey(view, via.via, via.raw, 'INVITE'));
+      if (!tx || !tx.receiveAck(view)) this.#onAck?.(view, source);
+      return;
+    }
+    const key = serverKey(view, via.via, via.raw, method);
+    const existing = this.#server.get(key);
+    if (existing) {
+      existing.receiveRequest();
+      return;
+    }
+    const tx = this.#createServerTx(key, view, source, via);
+    if (method === 'CANCEL') {
+      const invite = this.#server.get(serverKey(view, via.via, via.raw, 'INVITE'));
+      tx.respond(createResponse(view, invite ? 200 : 481));
+      invite?.receiveCancel(view);
+      return;
+    }
+    if (method === 'INVITE' && this.#trying100) tx.respond(createResponse(view, 100));
+    if (this.#onRequest) this.#onRequest(tx, view);
+    else tx.respond(createResponse(view, 501));
+  }
+
+  #createServerTx(key: string, view: MessageView, source: Source, via: ReceivedVia): ServerTx {
+    const destination = responseDestination(via, source);
+    const context: ServerTxContext = {
+      clock: this.#clock,
+      timers: this.timers,
+      reliable: this.#transport.isReliable(source.transport),
+      send: (bytes) => this.#transport.send(bytes, destination),
+      terminated: (tx) => {
+        if (this.#server.get(tx.key) === tx) this.#server.delete(tx.key);
+      },
+    };
+    const tx = new ServerTx(key, view, source, via, context);
+    this.#server.set(key, tx);
+    return tx;
+  }
+}
