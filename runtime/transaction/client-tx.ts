@@ -108,8 +108,11 @@ export class ClientTx extends Emitter<ClientTxEvents> {
   /** @internal a response matched this transaction. */
   receiveResponse(response: MessageView): void {
     this.#current = response;
-    this.#step({ kind: 'response', status: response.statusCode });
-    this.#current = undefined;
+    try {
+      this.#step({ kind: 'response', status: response.statusCode });
+    } finally {
+      this.#current = undefined;
+    }
     if (response.statusCode < 200 && this.#cancelWanted && this.#state === 'proceeding') this.#sendCancel();
   }
 
