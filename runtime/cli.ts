@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { createParser } from './wasm/load.js';
 import { parseCommand, errorLine, type CliError } from './cli/parse-command.js';
 import { validateSipTarget } from './sip/sip-target.js';
+import { serveCommand } from './cli/serve-command.js';
 
 const USAGE = `usage:
+  patchbay serve [options]    run the daemon (patchbay serve --help lists the options)
   patchbay parse [FILE|-]     parse one SIP datagram (file or stdin) and print it as JSON
   patchbay check-uri URI      check a <Sip> dial target and print its parts as JSON
   patchbay --help             this text
@@ -25,12 +27,13 @@ function print(json: unknown): void {
 }
 
 /** Run the CLI with `argv` (without node and script); @return the exit code. */
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     (command === undefined ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'serve') return serveCommand(rest);
   if (command === 'parse') {
     if (rest.length > 1) {
       process.stderr.write(`patchbay parse: expected at most one FILE\n${USAGE}\n`);
@@ -62,4 +65,13 @@ export function main(argv: string[]): number {
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    if (process.argv[2] === 'serve') process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`patchbay: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

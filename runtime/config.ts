@@ -27,6 +27,8 @@ export interface Config {
   http: { host: string; port: number };
   /** Static route: every inbound call is bridged to this SIP URI (until TwiML routing is configured). */
   route?: string;
+  /** Digest credentials Patchbay answers the static route's 401/407 with. */
+  routeAuth?: { username: string; password: string };
   auth: {
     realm: string;
     /** CIDR allow list; requests from these addresses are admitted without credentials. */
@@ -102,6 +104,11 @@ export const OPTIONS: OptionSpec[] = [
     c.http = { host: m[1]!.replace(/^\[|\]$/g, ''), port: int('--http port', m[2]!, 0, 65535) };
   } },
   { flag: '--route', env: 'PATCHBAY_ROUTE', help: 'static route: bridge every inbound call to this SIP URI', apply: (c, v) => { c.route = v; } },
+  { flag: '--route-auth', env: 'PATCHBAY_ROUTE_AUTH', help: 'user:password answering the static route\'s digest challenges', apply: (c, v) => {
+    const i = v.indexOf(':');
+    if (i <= 0) throw new ConfigError(`--route-auth: expected user:password, got "${v}"`);
+    c.routeAuth = { username: v.slice(0, i), password: v.slice(i + 1) };
+  } },
   { flag: '--realm', env: 'PATCHBAY_REALM', help: 'digest realm for inbound authentication (default patchbay)', apply: (c, v) => { c.auth.realm = v; } },
   { flag: '--allow', env: 'PATCHBAY_ALLOW', help: 'CIDR allow list for inbound SIP, comma-separated (default loopback); "none" clears it', apply: (c, v) => { c.auth.allow = v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean); } },
   { flag: '--credentials', env: 'PATCHBAY_CREDENTIALS', help: 'inbound digest credentials, comma-separated user:password', apply: (c, v) => {
@@ -129,7 +136,7 @@ export const OPTIONS: OptionSpec[] = [
 /** Merge a parsed JSON config file over `base` (unknown keys are an error: typos must not be silent). */
 function mergeFile(base: Config, file: unknown, path: string): Config {
   if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`${path}: expected a JSON object`);
-  const known = new Set(['sip', 'http', 'route', 'auth', 'parser', 'drainGraceSeconds', 'ringTimeoutSeconds', 'log']);
+  const known = new Set(['sip', 'http', 'route', 'routeAuth', 'auth', 'parser', 'drainGraceSeconds', 'ringTimeoutSeconds', 'log']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new ConfigError(`${path}: unknown option "${key}"`);
   const f = file as Partial<Config>;
   return {

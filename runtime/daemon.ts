@@ -1,0 +1,166 @@
+/**
+ * The daemon: parser, transports, transactions, admission and the B2BUA
+ * wired together. Inbound INVITEs are admitted by ACL/credentials, then
+ * bridged to the static route; OPTIONS to Patchbay itself get 200; SIGTERM
+ * drains (new INVITEs get 503, calls may finish within the grace period,
+ * then get BYE).
+ */
+import { readFileSync } from 'node:fs';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { createParser } from './wasm/load.js';
+import type { MessageView } from './wasm/message-view.js';
+import { TransportLayer } from './transport/layer.js';
+import { UdpTransport } from './transport/udp.js';
+import { TcpTransport } from './transport/tcp.js';
+import { TlsTransport } from './transport/tls.js';
+import type { Transport } from './transport/transport.js';
+import { systemClock } from './transport/clock.js';
+import { TransactionLayer } from './transaction/layer.js';
+import type { ServerTx } from './transaction/server-tx.js';
+import { createAdmissionPolicy, type AdmissionPolicy } from './auth/admission.js';
+import { Bridge } from './dialog/bridge.js';
+import { DialogRegistry } from './dialog/registry.js';
+
+/** Live counts the daemon reports (leak checks assert they return to zero). */
+export interface DaemonStats {
+  calls: number;
+  dialogs: number;
+  clientTx: number;
+  serverTx: number;
+  callsTotal: number;
+  draining: boolean;
+}
+
+/** A running daemon. */
+export interface Daemon {
+  /** Bound SIP endpoints, in config order. */
+  readonly endpoints: Array<{ transport: string; host: string; port: number }>;
+  stats(): DaemonStats;
+  /** Stop taking calls, let calls finish for up to `graceMs`, BYE the rest, close. */
+  drain(graceMs: number): Promise<void>;
+  /** Close everything now. */
+  close(): void;
+}
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE';
+
+function createTransports(config: Config, parser: ReturnType<typeof createParser>): Transport[] {
+  return config.sip.listen.map((l) => {
+    if (l.transport === 'udp') return new UdpTransport({ host: l.host, port: l.port });
+    if (l.transport === 'tcp') return new TcpTransport({ host: l.host, port: l.port, parser });
+    return new TlsTransport({ host: l.host, port: l.port, parser, cert: readFileSync(config.sip.tlsCert!), key: readFileSync(config.sip.tlsKey!) });
+  });
+}
+
+/** Start the daemon on `config`. */
+export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+  const parser = createParser({ ...config.parser });
+  const transports = createTransports(config, parser);
+  const transport = new TransportLayer({
+    transports,
+    parser,
+    onHandlerError: (error) => log.error('handler failed', { error: String((error as Error)?.stack ?? error) }),
+  });
+  const transactions = new TransactionLayer({ transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4 } });
+  const admissionResult = createAdmissionPolicy({
+    realm: config.auth.realm,
+    acls: config.auth.allow.map((cidr) => ({ action: 'allow' as const, cidr })),
+    credentials: config.auth.credentials,
+  });
+  if (!admissionResult.ok) throw admissionResult.error;
+  const admission: AdmissionPolicy = admissionResult.value;
+  const registry = new DialogRegistry<Bridge>();
+  const bridges = new Set<Bridge>();
+  let callsTotal = 0;
+  let draining = false;
+  const endpoints = await transport.listen();
+  const contactFor = (proto: string): string => {
+    const t = transports.find((x) => x.protocol === proto) ?? transports[0]!;
+    const host = t.sentBy.host.includes(':') ? `[${t.sentBy.host}]` : t.sentBy.host;
+    return `<sip:patchbay@${host}:${t.sentBy.port};transport=${t.protocol}>`;
+  };
+  const routeAuth = config.routeAuth;
+
+  const inboundInvite = (tx: ServerTx, request: MessageView): void => {
+    if (draining) {
+      tx.respond(tx.createResponse(503, 'Service Unavailable', { headers: [['Retry-After', '30']] }));
+      return;
+    }
+    const decision = admission.decide({
+      sourceIp: tx.source.host, method: 'INVITE', uri: request.requestUri ?? '',
+      authorization: request.headers('Authorization'),
+    });
+    if (decision.kind === 'reject') {
+      log.info('inbound call refused', { source: tx.source.host, reason: decision.reason });
+      tx.respond(tx.createResponse(403, 'Forbidden'));
+      return;
+    }
+    if (decision.kind === 'challenge') {
+      tx.respond(tx.createResponse(401, 'Unauthorized', { headers: decision.headers.map(([n, v]) => [n, v]) }));
+      return;
+    }
+    if (!config.route) {
+      tx.respond(tx.createResponse(480, 'Temporarily Unavailable', { headers: [['Warning', '399 patchbay "no route configured"']] }));
+      return;
+    }
+    callsTotal++;
+    const bridge = new Bridge({
+      transactions, transport, clock: systemClock, registry, contactFor,
+      ringTimeoutMs: config.ringTimeoutSeconds * 1000,
+      credentials: routeAuth,
+      onEnded: (b) => { bridges.delete(b); },
+    }, tx, config.route);
+    bridges.add(bridge);
+    bridge.start();
+  };
+
+  transactions.onRequest((tx, request) => {
+    if (request.toTag !== undefined && request.toTag !== '') {
+      const owner = registry.forRequest(request);
+      if (!owner) {
+        tx.respond(tx.createResponse(481, 'Call/Transaction Does Not Exist'));
+        return;
+      }
+      owner.bridge.onRequest(owner.side, tx, request);
+      return;
+    }
+    switch (tx.method) {
+      case 'INVITE': inboundInvite(tx, request); return;
+      case 'OPTIONS': tx.respond(tx.createResponse(200, 'OK', { headers: [['Allow', ALLOW], ['Accept', 'application/sdp']] })); return;
+      case 'BYE': tx.respond(tx.createResponse(481, 'Call/Transaction Does Not Exist')); return;
+      default: tx.respond(tx.createResponse(405, 'Method Not Allowed', { headers: [['Allow', ALLOW]] }));
+    }
+  });
+  transactions.onAck((ack) => {
+    const owner = registry.forRequest(ack);
+    owner?.bridge.onAck(owner.side, ack);
+  });
+  transactions.onStrayResponse((response) => {
+    const owner = registry.forResponse(response);
+    owner?.bridge.onStrayResponse(response);
+  });
+
+  log.info('listening', { sip: endpoints.map((e, i) => ({ transport: transports[i]!.protocol, host: e.host, port: e.port })), route: config.route ?? null });
+
+  const stats = (): DaemonStats => ({ calls: bridges.size, dialogs: registry.size, ...transactions.stats(), callsTotal, draining });
+  const daemon: Daemon = {
+    endpoints: endpoints.map((e, i) => ({ transport: transports[i]!.protocol, host: e.host, port: e.port })),
+    stats,
+    async drain(graceMs: number): Promise<void> {
+      draining = true;
+      log.info('draining', { calls: bridges.size, graceMs });
+      const deadline = Date.now() + graceMs;
+      while (bridges.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      for (const b of [...bridges]) b.hangup('shutting down');
+      const byeDeadline = Date.now() + 5000;
+      while (bridges.size > 0 && Date.now() < byeDeadline) await new Promise((r) => setTimeout(r, 50));
+      daemon.close();
+    },
+    close(): void {
+      transactions.close();
+      void transport.close();
+    },
+  };
+  return daemon;
+}

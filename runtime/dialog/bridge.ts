@@ -1,0 +1,225 @@
+/**
+ * Bridge: a signalling-only B2BUA call of two legs (DESIGN.md "Calls"). The
+ * caller's INVITE (leg a, UasLeg) is re-originated to a target (leg b,
+ * UacLeg); provisionals, the answer and failures are relayed; in-dialog
+ * requests (re-INVITE with its SDP, UPDATE, INFO, …) go to the other leg
+ * and their final response comes back; a BYE on either leg ends both.
+ */
+import type { MessageView } from '../wasm/message-view.js';
+import type { HeaderField, OutgoingResponse } from '../sip/message.js';
+import { newCallId, newTag } from '../sip/ids.js';
+import type { Clock, TimerHandle } from '../transport/clock.js';
+import type { TransportLayer } from '../transport/layer.js';
+import type { TransactionLayer } from '../transaction/layer.js';
+import type { ServerTx } from '../transaction/server-tx.js';
+import type { DigestCredentials } from '../auth/digest-client.js';
+import { UasLeg, retransmitUntilAck } from './uas-leg.js';
+import { UacLeg } from './uac-leg.js';
+import type { DialogRegistry } from './registry.js';
+import { destinationOf } from './target.js';
+
+/** Everything a bridge needs from the daemon. */
+export interface BridgeContext {
+  transactions: TransactionLayer;
+  transport: TransportLayer;
+  clock: Clock;
+  registry: DialogRegistry<Bridge>;
+  /** Our Contact for a transport (`<sip:patchbay@host:port;transport=…>`). */
+  contactFor(transport: string): string;
+  /** Ring time before CANCEL (ms). */
+  ringTimeoutMs: number;
+  /** Digest credentials for the target, when it challenges. */
+  credentials?: DigestCredentials;
+  /** Called once when the bridge has ended. */
+  onEnded(bridge: Bridge): void;
+}
+
+/** Headers carried from one leg's in-dialog request to the other's. */
+const RELAYED = ['content-type', 'event', 'subscription-state', 'refer-to', 'referred-by', 'info-package', 'replaces', 'supported', 'require', 'session-expires', 'min-se'];
+
+function relayedHeaders(view: MessageView): HeaderField[] {
+  const out: HeaderField[] = [];
+  for (let i = 0; i < view.headerCount; i++) {
+    const name = view.headerName(i);
+    if (RELAYED.includes(name.toLowerCase()) || /^x-/i.test(name)) out.push([name, view.valueAt(i) ?? '']);
+  }
+  return out;
+}
+
+function bodyOf(view: MessageView): Uint8Array | undefined {
+  return view.bodyLength > 0 ? view.body.slice() : undefined;
+}
+
+/** One bridged call. */
+export class Bridge {
+  readonly a: UasLeg;
+  readonly b: UacLeg;
+  #ctx: BridgeContext;
+  #ringTimer: TimerHandle | undefined;
+  #timedOut = false;
+  #cancelled = false;
+  #ended = false;
+  #pendingAcks = new Map<'a' | 'b', () => void>();
+
+  /**
+   * @param tx      the caller's INVITE server transaction
+   * @param target  the SIP URI to call
+   */
+  constructor(ctx: BridgeContext, tx: ServerTx, target: string) {
+    this.#ctx = ctx;
+    const invite = tx.request;
+    this.a = new UasLeg({ transactions: ctx.transactions, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport) }, tx, newTag());
+    const destination = destinationOf(target) ?? { transport: 'udp' as const, host: '127.0.0.1', port: 5060 };
+    const from = (invite.header('From') ?? '<sip:anonymous@anonymous.invalid>').replace(/;\s*tag\s*=\s*[^;>]*/i, '');
+    const maxForwards = Math.min(70, Math.max(0, (invite.maxForwards ?? 70) - 1));
+    const headers: HeaderField[] = [
+      ['Max-Forwards', String(maxForwards)],
+      ['From', `${from};tag=${newTag()}`],
+      ['To', `<${target}>`],
+      ['Call-ID', newCallId()],
+      ['CSeq', '1 INVITE'],
+      ['Contact', ctx.contactFor(destination.transport)],
+    ];
+    const body = bodyOf(invite);
+    if (body) headers.push(['Content-Type', invite.header('Content-Type') ?? 'application/sdp']);
+    this.b = new UacLeg(
+      { transactions: ctx.transactions, transport: ctx.transport, contact: ctx.contactFor(destination.transport), credentials: ctx.credentials },
+      { method: 'INVITE', uri: target, headers, body },
+      destination,
+      {
+        provisional: (r) => this.#provisional(r),
+        answered: (r) => this.#answered(r),
+        failed: (status, reason) => this.#failed(status, reason),
+      },
+    );
+    tx.on('cancel', () => this.#callerCancelled());
+  }
+
+  /** True once both legs are over. */
+  get ended(): boolean { return this.#ended; }
+
+  /** Start calling the target. */
+  start(): void {
+    const invite = this.a.tx.request;
+    if (invite.maxForwards === 0) {
+      this.a.reject(483, 'Too Many Hops');
+      this.#end();
+      return;
+    }
+    this.#ringTimer = this.#ctx.clock.setTimeout(() => {
+      this.#timedOut = true;
+      this.b.cancel();
+    }, this.#ctx.ringTimeoutMs);
+    this.b.start();
+  }
+
+  #provisional(r: MessageView): void {
+    if (r.statusCode === 180 || r.statusCode === 183) {
+      this.a.provisional(r.statusCode, r.reason ?? '', r.statusCode === 183 ? bodyOf(r) : undefined, r.header('Content-Type'));
+    }
+  }
+
+  #answered(r: MessageView): void {
+    this.#clearRing();
+    const dialog = this.b.dialog!;
+    this.#ctx.registry.add(dialog, this, 'b');
+    if (this.#cancelled || this.a.finished) {
+      void this.b.bye().then(() => this.#end());
+      return;
+    }
+    this.a.answer(bodyOf(r), r.header('Content-Type'), () => this.hangup('no ACK from the caller'));
+    this.#ctx.registry.add(this.a.dialog, this, 'a');
+  }
+
+  #failed(status: number, reason: string): void {
+    this.#clearRing();
+    if (!this.a.finished) {
+      if (this.#timedOut) this.a.reject(480, 'Temporarily Unavailable');
+      else if (status === 401 || status === 407) this.a.reject(403, 'Forbidden');
+      else this.a.reject(status >= 300 && status < 700 ? status : 500, reason || 'Server Error');
+    }
+    this.#end();
+  }
+
+  #callerCancelled(): void {
+    this.#cancelled = true;
+    this.a.reject(487, 'Request Terminated');
+    this.b.cancel();
+  }
+
+  /** An in-dialog request arrived on leg `side`. */
+  onRequest(side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
+    const leg = side === 'a' ? this.a.dialog : this.b.dialog;
+    if (!leg || !leg.acceptRemoteSeq(request.cseqNumber, tx.method)) {
+      tx.respond(tx.createResponse(500, 'Server Internal Error', { headers: [['Retry-After', '1']] }));
+      return;
+    }
+    if (tx.method === 'BYE') {
+      tx.respond(tx.createResponse(200, 'OK'));
+      this.b.ended(); // from now on only the BYE below is sent on leg b
+      void (side === 'a' ? this.#byeB() : this.a.request('BYE')).then(() => this.#end());
+      return;
+    }
+    const other = side === 'a' ? this.b : this.a;
+    void other.request(tx.method, { headers: relayedHeaders(request), body: bodyOf(request) }).then((response) => {
+      const status = response?.statusCode ?? 408;
+      const headers: HeaderField[] = response ? relayedHeaders(response) : [];
+      if (tx.method === 'INVITE' || tx.method === 'UPDATE') headers.push(['Contact', this.#ctx.contactFor(tx.source.transport)]);
+      const out: OutgoingResponse = tx.createResponse(status, response?.reason ?? 'Request Timeout', { headers, body: response ? bodyOf(response) : undefined });
+      tx.respond(out);
+      if (tx.method === 'INVITE' && status >= 200 && status < 300) {
+        this.#pendingAcks.set(side, retransmitUntilAck({ transactions: this.#ctx.transactions, clock: this.#ctx.clock, contact: '' }, tx, out, () => this.hangup('no ACK for a re-INVITE')));
+      }
+    });
+  }
+
+  #byeB(): Promise<unknown> {
+    const dialog = this.b.dialog;
+    if (!dialog) return Promise.resolve();
+    return this.b.request('BYE');
+  }
+
+  /** The ACK for a 2xx we sent on leg `side`. */
+  onAck(side: 'a' | 'b', ack: MessageView): void {
+    if (side === 'a') {
+      this.a.acked();
+      this.b.completeAck(bodyOf(ack), ack.header('Content-Type'));
+    }
+    this.#pendingAcks.get(side)?.();
+    this.#pendingAcks.delete(side);
+  }
+
+  /** A 2xx retransmission from the target (our ACK was lost). */
+  onStrayResponse(response: MessageView): void {
+    if (response.cseqMethod === 'INVITE') this.b.ackRetransmission(response);
+  }
+
+  /** End the call from our side (drain, ACK timeout): BYE answered legs, finish the rest. */
+  hangup(reason: string): void {
+    if (this.#ended) return;
+    if (!this.a.finished) this.a.reject(503, 'Service Unavailable', [['Reason', `SIP;cause=503;text="${reason.replace(/"/g, '')}"`]]);
+    if (this.b.ringing) this.b.cancel();
+    const byes: Promise<unknown>[] = [];
+    if (this.a.answered) byes.push(this.a.request('BYE'));
+    if (this.b.dialog) byes.push(this.b.bye());
+    void Promise.all(byes).then(() => this.#end());
+    if (byes.length === 0 && !this.b.ringing) this.#end();
+  }
+
+  #clearRing(): void {
+    if (this.#ringTimer !== undefined) this.#ctx.clock.clearTimeout(this.#ringTimer);
+    this.#ringTimer = undefined;
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#clearRing();
+    this.a.dispose();
+    for (const stop of this.#pendingAcks.values()) stop();
+    this.#pendingAcks.clear();
+    this.#ctx.registry.remove(this.a.dialog);
+    if (this.b.dialog) this.#ctx.registry.remove(this.b.dialog);
+    this.#ctx.onEnded(this);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * DialogRegistry: finds the bridge and leg an in-dialog message belongs to
+ * (RFC 3261 §12.2.2: Call-ID plus tags, seen from our side), and counts
+ * live dialogs for the leak checks.
+ */
+import type { MessageView } from '../wasm/message-view.js';
+import { dialogKey, type Dialog } from './dialog.js';
+
+/** A leg of a bridge, as the registry knows it. */
+export interface DialogOwner<B> {
+  bridge: B;
+  side: 'a' | 'b';
+}
+
+/** Dialogs by key. */
+export class DialogRegistry<B> {
+  #byKey = new Map<string, DialogOwner<B>>();
+
+  /** Register `dialog` as side `side` of `bridge`. */
+  add(dialog: Dialog, bridge: B, side: 'a' | 'b'): void {
+    this.#byKey.set(dialog.id, { bridge, side });
+  }
+
+  /** Forget `dialog`. */
+  remove(dialog: Dialog): void {
+    this.#byKey.delete(dialog.id);
+  }
+
+  /** The owner of an inbound in-dialog request (our tag is the To tag). */
+  forRequest(request: MessageView): DialogOwner<B> | undefined {
+    return this.#byKey.get(dialogKey(request.callId ?? '', request.toTag ?? '', request.fromTag ?? ''));
+  }
+
+  /** The owner of an inbound response to our request (our tag is the From tag). */
+  forResponse(response: MessageView): DialogOwner<B> | undefined {
+    return this.#byKey.get(dialogKey(response.callId ?? '', response.fromTag ?? '', response.toTag ?? ''));
+  }
+
+  /** Live dialogs. */
+  get size(): number {
+    return this.#byKey.size;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * UacLeg: the outgoing INVITE of a B2BUA (RFC 3261 §13.2): one client
+ * transaction at a time, digest answers to 401/407 (once per challenge),
+ * the dialog made by the 2xx, the ACK for each 2xx (§13.2.2.4; a
+ * retransmitted 2xx is ACKed again, an extra fork is ACKed and sent BYE),
+ * CANCEL while ringing, and BYE.
+ */
+import type { MessageView } from '../wasm/message-view.js';
+import type { HeaderField, OutgoingRequest } from '../sip/message.js';
+import { newBranch } from '../sip/ids.js';
+import type { Destination } from '../transport/transport.js';
+import type { TransportLayer } from '../transport/layer.js';
+import type { TransactionLayer } from '../transaction/layer.js';
+import type { ClientTx } from '../transaction/client-tx.js';
+import { DigestSession, type DigestCredentials } from '../auth/digest-client.js';
+import { Dialog } from './dialog.js';
+
+/** What the leg reports to its bridge. */
+export interface UacLegEvents {
+  /** A 1xx other than 100 (relayed to the caller). */
+  provisional(response: MessageView): void;
+  /** The callee answered; the dialog exists and the ACK is sent. */
+  answered(response: MessageView): void;
+  /** No answer: final status (408 for timeout, 503 for a transport error) and the response when there was one. */
+  failed(status: number, reason: string, response?: MessageView): void;
+}
+
+/** Dependencies of a leg. */
+export interface UacLegContext {
+  transactions: TransactionLayer;
+  transport: TransportLayer;
+  /** Our Contact for this leg. */
+  contact: string;
+  credentials?: DigestCredentials;
+}
+
+/** The outgoing side of a bridged call. */
+export class UacLeg {
+  #ctx: UacLegContext;
+  #events: UacLegEvents;
+  #request: OutgoingRequest;
+  #destination: Destination;
+  #tx: ClientTx | undefined;
+  #digest: DigestSession | undefined;
+  #cseq: number;
+  #dialog: Dialog | undefined;
+  #state: 'idle' | 'calling' | 'answered' | 'ended' = 'idle';
+  #cancelRequested = false;
+  /** Late offer (no SDP in our INVITE): the ACK carries the answer, so it waits for completeAck(). */
+  #lateOffer: boolean;
+  #pendingAck: MessageView | undefined;
+  #lastAck: { dialog: Dialog; request: OutgoingRequest } | undefined;
+
+  /**
+   * @param request      the INVITE (From with tag, To, Call-ID, CSeq, Contact, body)
+   * @param destination  where it goes
+   */
+  constructor(ctx: UacLegContext, request: OutgoingRequest, destination: Destination, events: UacLegEvents) {
+    this.#ctx = ctx;
+    this.#request = request;
+    this.#destination = destination;
+    this.#events = events;
+    this.#cseq = Number(/^\s*(\d+)/.exec(request.headers.find(([n]) => n === 'CSeq')?.[1] ?? '1')?.[1] ?? 1);
+    if (ctx.credentials) this.#digest = new DigestSession({ credentials: ctx.credentials });
+    this.#lateOffer = !request.body || request.body.length === 0;
+  }
+
+  /** The dialog once answered. */
+  get dialog(): Dialog | undefined { return this.#dialog; }
+  /** Call-ID of the INVITE. */
+  get callId(): string { return this.#request.headers.find(([n]) => n === 'Call-ID')?.[1] ?? ''; }
+  /** True while no final response has arrived. */
+  get ringing(): boolean { return this.#state === 'calling'; }
+
+  /** Send the INVITE. */
+  start(): void {
+    this.#state = 'calling';
+    this.#send(this.#request);
+  }
+
+  #send(request: OutgoingRequest): void {
+    const tx = this.#ctx.transactions.request(request, this.#destination);
+    this.#tx = tx;
+    tx.on('provisional', (r) => {
+      if (this.#state === 'calling' && r.statusCode > 100) this.#events.provisional(r);
+    });
+    tx.on('final', (r) => this.#final(r));
+    tx.on('timeout', () => this.#fail(408, 'Request Timeout'));
+    tx.on('transport-error', () => this.#fail(503, 'Service Unavailable'));
+    if (this.#cancelRequested) tx.cancel();
+  }
+
+  #final(response: MessageView): void {
+    const status = response.statusCode;
+    if (status >= 200 && status < 300) {
+      if (this.#lateOffer && this.#state === 'calling') this.#pendingAck = response;
+      else if (!(this.#lateOffer && this.#pendingAck)) this.#ack(response);
+      if (this.#state === 'answered' && this.#dialog && response.toTag !== this.#dialog.state.remoteTag) {
+        this.#byeFork(response); // a second fork answered (RFC 3261 §13.2.2.4)
+        return;
+      }
+      if (this.#state !== 'calling') return; // a retransmitted 2xx: ACKed again above
+      this.#state = 'answered';
+      this.#dialog ??= Dialog.fromResponse(this.#request, response, this.#destination);
+      this.#events.answered(response);
+      return;
+    }
+    if (this.#state !== 'calling') return;
+    if ((status === 401 || status === 407) && this.#digest && !this.#cancelRequested) {
+      const name = status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
+      const answer = this.#digest.answer({ status, challenges: response.headers(name) }, this.#request);
+      if (answer.ok) {
+        this.#cseq += 1;
+        const headers: HeaderField[] = this.#request.headers
+          .filter(([n]) => n !== 'Authorization' && n !== 'Proxy-Authorization')
+          .map(([n, v]) => (n === 'CSeq' ? [n, `${this.#cseq} INVITE`] : [n, v]));
+        this.#request = { ...this.#request, headers: [...headers, ...answer.value.map(([n, v]) => [n, v] as HeaderField)] };
+        this.#send(this.#request);
+        return;
+      }
+    }
+    this.#state = 'ended';
+    this.#events.failed(status, response.reason ?? '', response);
+  }
+
+  #fail(status: number, reason: string): void {
+    if (this.#state !== 'calling') return;
+    this.#state = 'ended';
+    this.#events.failed(status, reason);
+  }
+
+  /** Late offer: send the ACK of the 2xx with the caller's SDP answer (RFC 3261 §13.2.2.4). */
+  completeAck(body: Uint8Array | undefined, contentType: string | undefined): void {
+    const response = this.#pendingAck;
+    if (!response) return;
+    this.#pendingAck = undefined;
+    this.#lateOffer = false;
+    this.#ack(response, body, contentType);
+  }
+
+  /** The ACK for a 2xx: a new transaction-less request on the dialog (RFC 3261 §13.2.2.4). */
+  #ack(response: MessageView, body?: Uint8Array, contentType?: string): void {
+    const dialog = this.#dialog && response.toTag === this.#dialog.state.remoteTag
+      ? this.#dialog
+      : Dialog.fromResponse(this.#request, response, this.#destination);
+    const headers: HeaderField[] = body && body.length > 0 ? [['Content-Type', contentType ?? 'application/sdp']] : [];
+    const ack = dialog.createRequest('ACK', { cseq: response.cseqNumber, headers, body: body && body.length > 0 ? body : undefined });
+    if (!this.#dialog || dialog === this.#dialog) this.#lastAck = { dialog, request: ack };
+    this.#write(dialog, ack);
+  }
+
+  #byeFork(response: MessageView): void {
+    const fork = Dialog.fromResponse(this.#request, response, this.#destination);
+    this.#ctx.transactions.request(fork.createRequest('BYE'), fork.destination());
+  }
+
+  /** Resend the ACK for a 2xx retransmission that reached no transaction (the same ACK, SDP included). */
+  ackRetransmission(response: MessageView): void {
+    if (!this.#dialog || response.toTag !== this.#dialog.state.remoteTag) return;
+    if (this.#lastAck) this.#write(this.#lastAck.dialog, this.#lastAck.request);
+  }
+
+  #write(dialog: Dialog, request: OutgoingRequest): void {
+    const destination = dialog.destination();
+    const via = this.#ctx.transport.viaFor(destination, newBranch());
+    if (via === undefined) return;
+    const headers: HeaderField[] = [['Via', via], ['Max-Forwards', '70'], ...request.headers];
+    void this.#ctx.transactions.write({ ...request, headers }, destination);
+  }
+
+  /** CANCEL the INVITE while it rings (sent once a provisional arrived, RFC 3261 §9.1). */
+  cancel(): void {
+    if (this.#state !== 'calling' || this.#cancelRequested) return;
+    this.#cancelRequested = true;
+    this.#tx?.cancel();
+  }
+
+  /** Send an in-dialog request and resolve with its final response (undefined on timeout or error). */
+  request(method: string, options: { headers?: HeaderField[]; body?: Uint8Array } = {}): Promise<MessageView | undefined> {
+    const dialog = this.#dialog;
+    if (!dialog) return Promise.resolve(undefined);
+    return sendInDialog(this.#ctx, dialog, method, options);
+  }
+
+  /** Hang up an answered leg. */
+  bye(): Promise<MessageView | undefined> {
+    if (this.#state !== 'answered') return Promise.resolve(undefined);
+    this.#state = 'ended';
+    return this.request('BYE');
+  }
+
+  /** Mark the leg ended without signalling (the far end hung up). */
+  ended(): void {
+    this.#state = 'ended';
+  }
+}
+
+/** Send a request on a dialog; re-INVITEs carry our Contact. Resolves with the final response. */
+export function sendInDialog(ctx: { transactions: TransactionLayer; contact: string }, dialog: Dialog, method: string, options: { headers?: HeaderField[]; body?: Uint8Array }): Promise<MessageView | undefined> {
+  const request = dialog.createRequest(method, { ...options, contact: method === 'INVITE' || method === 'UPDATE' ? ctx.contact : undefined });
+  const tx = ctx.transactions.request(request, dialog.destination());
+  return tx.outcome.then((o) => (o.kind === 'response' ? o.response : undefined));
+}
