@@ -23,6 +23,8 @@ export interface Config {
     t1: number;
     t2: number;
     t4: number;
+    /** Timer D in ms (RFC 3261 §17.1.1.2: at least 32 s over UDP; lower only for tests). */
+    timerD: number;
   };
   http: { host: string; port: number };
   /** Static route: every inbound call is bridged to this SIP URI (until TwiML routing is configured). */
@@ -55,6 +57,7 @@ export function defaultConfig(): Config {
       t1: 500,
       t2: 4000,
       t4: 5000,
+      timerD: 32000,
     },
     http: { host: '127.0.0.1', port: 8080 },
     auth: { realm: 'patchbay', allow: ['127.0.0.0/8', '::1/128'], credentials: [] },
@@ -121,6 +124,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: '--t1', env: 'PATCHBAY_T1', help: 'RFC 3261 timer T1 in ms (default 500)', apply: (c, v) => { c.sip.t1 = int('--t1', v, 1, 60000); } },
   { flag: '--t2', env: 'PATCHBAY_T2', help: 'RFC 3261 timer T2 in ms (default 4000)', apply: (c, v) => { c.sip.t2 = int('--t2', v, 1, 600000); } },
   { flag: '--t4', env: 'PATCHBAY_T4', help: 'RFC 3261 timer T4 in ms (default 5000)', apply: (c, v) => { c.sip.t4 = int('--t4', v, 1, 600000); } },
+  { flag: '--timer-d', env: 'PATCHBAY_TIMER_D', help: 'RFC 3261 timer D in ms (default 32000, the RFC minimum over UDP)', apply: (c, v) => { c.sip.timerD = int('--timer-d', v, 0, 600000); } },
   { flag: '--max-message-bytes', env: 'PATCHBAY_MAX_MESSAGE_BYTES', help: 'largest SIP message accepted (default 65535)', apply: (c, v) => { c.parser.maxMessageBytes = int('--max-message-bytes', v, 512, 1 << 20); } },
   { flag: '--max-headers', env: 'PATCHBAY_MAX_HEADERS', help: 'most header entries per message (default 256)', apply: (c, v) => { c.parser.maxHeaders = int('--max-headers', v, 8, 1024); } },
   { flag: '--pool', env: 'PATCHBAY_POOL', help: 'parse UDP in a worker pool in batches: on|off (default off)', apply: (c, v) => { c.parser.pool = v === 'on' || v === 'true' || v === '1'; } },

@@ -62,7 +62,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     parser,
     onHandlerError: (error) => log.error('handler failed', { error: String((error as Error)?.stack ?? error) }),
   });
-  const transactions = new TransactionLayer({ transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4 } });
+  const transactions = new TransactionLayer({ transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4, D: config.sip.timerD } });
   const admissionResult = createAdmissionPolicy({
     realm: config.auth.realm,
     acls: config.auth.allow.map((cidr) => ({ action: 'allow' as const, cidr })),
