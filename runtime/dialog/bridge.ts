@@ -68,7 +68,7 @@ export class Bridge {
   constructor(ctx: BridgeContext, tx: ServerTx, target: string) {
     this.#ctx = ctx;
     const invite = tx.request;
-    this.a = new UasLeg({ transactions: ctx.transactions, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport) }, tx, newTag());
+    this.a = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport) }, tx, newTag());
     const destination = destinationOf(target) ?? { transport: 'udp' as const, host: '127.0.0.1', port: 5060 };
     const from = (invite.header('From') ?? '<sip:anonymous@anonymous.invalid>').replace(/;\s*tag\s*=\s*[^;>]*/i, '');
     const maxForwards = Math.min(70, Math.max(0, (invite.maxForwards ?? 70) - 1));
@@ -168,7 +168,7 @@ export class Bridge {
       const out: OutgoingResponse = tx.createResponse(status, response?.reason ?? 'Request Timeout', { headers, body: response ? bodyOf(response) : undefined });
       tx.respond(out);
       if (tx.method === 'INVITE' && status >= 200 && status < 300) {
-        this.#pendingAcks.set(side, retransmitUntilAck({ transactions: this.#ctx.transactions, clock: this.#ctx.clock, contact: '' }, tx, out, () => this.hangup('no ACK for a re-INVITE')));
+        this.#pendingAcks.set(side, retransmitUntilAck({ transactions: this.#ctx.transactions, transport: this.#ctx.transport, clock: this.#ctx.clock, contact: '' }, tx, out, () => this.hangup('no ACK for a re-INVITE')));
       }
     });
   }

@@ -195,9 +195,21 @@ export class UacLeg {
   }
 }
 
-/** Send a request on a dialog; re-INVITEs carry our Contact. Resolves with the final response. */
-export function sendInDialog(ctx: { transactions: TransactionLayer; contact: string }, dialog: Dialog, method: string, options: { headers?: HeaderField[]; body?: Uint8Array }): Promise<MessageView | undefined> {
+/** Send a request on a dialog; re-INVITEs carry our Contact and their 2xx is ACKed. Resolves with the final response. */
+export function sendInDialog(ctx: { transactions: TransactionLayer; transport: TransportLayer; contact: string }, dialog: Dialog, method: string, options: { headers?: HeaderField[]; body?: Uint8Array }): Promise<MessageView | undefined> {
   const request = dialog.createRequest(method, { ...options, contact: method === 'INVITE' || method === 'UPDATE' ? ctx.contact : undefined });
-  const tx = ctx.transactions.request(request, dialog.destination());
+  const destination = dialog.destination();
+  const tx = ctx.transactions.request(request, destination);
+  if (method === 'INVITE') {
+    const cseq = Number(/^\d+/.exec(request.headers.find(([n]) => n === 'CSeq')?.[1] ?? '0')?.[0] ?? 0);
+    // every 2xx (first and retransmitted) gets an ACK (RFC 3261 §13.2.2.4)
+    tx.on('final', (r) => {
+      if (r.statusCode < 200 || r.statusCode >= 300) return;
+      const via = ctx.transport.viaFor(destination, newBranch());
+      if (via === undefined) return;
+      const ack = dialog.createRequest('ACK', { cseq });
+      void ctx.transactions.write({ ...ack, headers: [['Via', via], ['Max-Forwards', '70'], ...ack.headers] }, destination);
+    });
+  }
   return tx.outcome.then((o) => (o.kind === 'response' ? o.response : undefined));
 }

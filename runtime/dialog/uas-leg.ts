@@ -8,6 +8,7 @@ import type { HeaderField, OutgoingResponse } from '../sip/message.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 import { responseDestination, stampedVia } from '../transport/via-routing.js';
 import type { TransactionLayer } from '../transaction/layer.js';
+import type { TransportLayer } from '../transport/layer.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import { Dialog } from './dialog.js';
 import { sendInDialog } from './uac-leg.js';
@@ -16,6 +17,7 @@ import type { MessageView } from '../wasm/message-view.js';
 /** Dependencies of a leg. */
 export interface UasLegContext {
   transactions: TransactionLayer;
+  transport: TransportLayer;
   clock: Clock;
   /** Our Contact for this leg. */
   contact: string;
