@@ -54,10 +54,11 @@ export function startClientTx(invite: boolean, reliable: boolean): ClientTxStep 
   return stay('trying', ...(reliable ? [] : [start('E', 'initial')]), start('F'));
 }
 
+/** The ACK goes out before the response is passed up, so a TU that reacts at once (a digest retry) cannot overtake it on the wire. */
 function inviteFinal(status: number, reliable: boolean, ...before: ClientTxAction[]): ClientTxStep {
   if (status < 300) return stay('accepted', ...before, { do: 'pass' }, start('M'));
-  if (reliable) return stay('terminated', ...before, { do: 'pass' }, { do: 'ack' });
-  return stay('completed', ...before, { do: 'pass' }, { do: 'ack' }, start('D'));
+  if (reliable) return stay('terminated', ...before, { do: 'ack' }, { do: 'pass' });
+  return stay('completed', ...before, { do: 'ack' }, { do: 'pass' }, start('D'));
 }
 
 /** One step of the INVITE client transaction (RFC 3261 Figure 5, RFC 6026 Figure 3). */

@@ -35,7 +35,7 @@ describe('INVITE client', () => {
     expect(acts(stepInviteClient('calling', { kind: 'response', status: 180 }, false))).toEqual(['stop A', 'stop B', 'pass']);
     expect(acts(stepInviteClient('proceeding', { kind: 'response', status: 200 }, false))).toEqual(['stop B', 'pass', 'start M']);
     expect(stepInviteClient('proceeding', { kind: 'response', status: 486 }, false)).toMatchObject({ state: 'completed' });
-    expect(acts(stepInviteClient('proceeding', { kind: 'response', status: 486 }, false))).toEqual(['stop B', 'pass', 'ack', 'start D']);
+    expect(acts(stepInviteClient('proceeding', { kind: 'response', status: 486 }, false))).toEqual(['stop B', 'ack', 'pass', 'start D']);
     expect(stepInviteClient('proceeding', { kind: 'response', status: 486 }, true)).toMatchObject({ state: 'terminated' });
     expect(acts(stepInviteClient('completed', { kind: 'response', status: 486 }, false))).toEqual(['ack']);
     expect(stepInviteClient('completed', { kind: 'timer', timer: 'D' }, false).state).toBe('terminated');
