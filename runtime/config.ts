@@ -37,6 +37,8 @@ export interface Config {
     allow: string[];
     /** username:password pairs; when set, other addresses must authenticate (digest). */
     credentials: Array<{ username: string; password: string }>;
+    /** Digest algorithms offered in challenges, most preferred first (RFC 8760). */
+    algorithms: Array<'SHA-256' | 'MD5'>;
   };
   parser: { maxMessageBytes: number; maxHeaders: number; maxLineBytes: number; pool: boolean; poolThreads: number };
   /** Seconds established calls may continue after SIGTERM before they get BYE. */
@@ -60,7 +62,7 @@ export function defaultConfig(): Config {
       timerD: 32000,
     },
     http: { host: '127.0.0.1', port: 8080 },
-    auth: { realm: 'patchbay', allow: ['127.0.0.0/8', '::1/128'], credentials: [] },
+    auth: { realm: 'patchbay', allow: ['127.0.0.0/8', '::1/128'], credentials: [], algorithms: ['SHA-256', 'MD5'] },
     parser: { maxMessageBytes: 65535, maxHeaders: 256, maxLineBytes: 8192, pool: false, poolThreads: 1 },
     drainGraceSeconds: 30,
     ringTimeoutSeconds: 60,
@@ -120,6 +122,11 @@ export const OPTIONS: OptionSpec[] = [
       if (i <= 0) throw new ConfigError(`--credentials: expected user:password, got "${pair}"`);
       return { username: pair.slice(0, i), password: pair.slice(i + 1) };
     });
+  } },
+  { flag: '--digest-algorithms', env: 'PATCHBAY_DIGEST_ALGORITHMS', help: 'challenge algorithms, most preferred first (default SHA-256,MD5; MD5-only clients that read only the first challenge need MD5 first)', apply: (c, v) => {
+    const list = v.split(',').map((a) => a.trim().toUpperCase());
+    if (list.length === 0 || list.some((a) => a !== 'SHA-256' && a !== 'MD5')) throw new ConfigError(`--digest-algorithms: expected SHA-256 and/or MD5, got "${v}"`);
+    c.auth.algorithms = list as Config['auth']['algorithms'];
   } },
   { flag: '--t1', env: 'PATCHBAY_T1', help: 'RFC 3261 timer T1 in ms (default 500)', apply: (c, v) => { c.sip.t1 = int('--t1', v, 1, 60000); } },
   { flag: '--t2', env: 'PATCHBAY_T2', help: 'RFC 3261 timer T2 in ms (default 4000)', apply: (c, v) => { c.sip.t2 = int('--t2', v, 1, 600000); } },

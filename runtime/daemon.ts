@@ -67,6 +67,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     realm: config.auth.realm,
     acls: config.auth.allow.map((cidr) => ({ action: 'allow' as const, cidr })),
     credentials: config.auth.credentials,
+    algorithms: config.auth.algorithms,
   });
   if (!admissionResult.ok) throw admissionResult.error;
   const admission: AdmissionPolicy = admissionResult.value;
