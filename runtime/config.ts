@@ -19,6 +19,8 @@ export interface Config {
     /** TLS certificate and key (PEM files), needed when a tls listener is configured. */
     tlsCert?: string;
     tlsKey?: string;
+    /** PEM CA bundle trusted for outbound TLS (default: Node's bundled roots). */
+    tlsCa?: string;
     /** RFC 3261 §17 timer base values in ms. */
     t1: number;
     t2: number;
@@ -103,6 +105,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: '--listen', env: 'PATCHBAY_LISTEN', help: 'SIP listeners, comma-separated transport:host:port (default udp:127.0.0.1:5060,tcp:127.0.0.1:5060)', apply: (c, v) => { c.sip.listen = parseListen(v); } },
   { flag: '--tls-cert', env: 'PATCHBAY_TLS_CERT', help: 'PEM certificate for tls listeners', apply: (c, v) => { c.sip.tlsCert = v; } },
   { flag: '--tls-key', env: 'PATCHBAY_TLS_KEY', help: 'PEM private key for tls listeners', apply: (c, v) => { c.sip.tlsKey = v; } },
+  { flag: '--tls-ca', env: 'PATCHBAY_TLS_CA', help: 'PEM CA bundle trusted when calling out over TLS (default: the system roots)', apply: (c, v) => { c.sip.tlsCa = v; } },
   { flag: '--http', env: 'PATCHBAY_HTTP', help: 'HTTP API host:port (default 127.0.0.1:8080)', apply: (c, v) => {
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(v);
     if (!m) throw new ConfigError(`--http: expected host:port, got "${v}"`);

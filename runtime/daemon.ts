@@ -49,7 +49,10 @@ function createTransports(config: Config, parser: ReturnType<typeof createParser
   return config.sip.listen.map((l) => {
     if (l.transport === 'udp') return new UdpTransport({ host: l.host, port: l.port });
     if (l.transport === 'tcp') return new TcpTransport({ host: l.host, port: l.port, parser });
-    return new TlsTransport({ host: l.host, port: l.port, parser, cert: readFileSync(config.sip.tlsCert!), key: readFileSync(config.sip.tlsKey!) });
+    return new TlsTransport({
+      host: l.host, port: l.port, parser, cert: readFileSync(config.sip.tlsCert!), key: readFileSync(config.sip.tlsKey!),
+      ca: config.sip.tlsCa ? readFileSync(config.sip.tlsCa) : undefined,
+    });
   });
 }
 

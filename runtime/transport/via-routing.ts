@@ -58,7 +58,9 @@ function protocolOf(via: Via, source: Source): TransportProtocol {
  */
 export function responseDestination(received: ReceivedVia, source: Source): Destination {
   const { via } = received;
-  const transport = protocolOf(via, source);
+  // a request that came on a connection is answered on that connection, whatever
+  // protocol its Via names (a TLS terminator in front of a TCP client, RFC 3261 §18.2.2)
+  const transport = source.transport !== 'udp' ? source.transport : protocolOf(via, source);
   const sentByPort = via.port ?? defaultPort(via.transport);
   if (transport !== 'udp') {
     return { transport, host: received.received ?? bareHost(via.host), port: sentByPort, connectionId: source.connectionId };

@@ -1,0 +1,78 @@
+/**
+ * A call over TLS on both legs. Debian's SIPp has no TLS, so stunnel (a real
+ * TLS peer, Debian package stunnel4) terminates TLS for each SIPp:
+ *   SIPp UAC (TCP) → stunnel client → TLS → Patchbay → TLS → stunnel server → SIPp UAS (TCP)
+ * Patchbay verifies the callee's certificate against the test CA. With
+ * CI=true the suite must run.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSipp, sippSuiteEnabled } from './sipp.js';
+import { startDaemonProcess, type DaemonProcess } from './daemon.js';
+import { selfSignedWithOpenssl } from '../support/tls-cert.js';
+
+const enabled = sippSuiteEnabled();
+const SIP = 32000;
+const TLS = SIP + 1;
+const UAS = SIP + 2;
+const UAC = SIP + 3;
+const STUNNEL_IN = SIP + 4; // SIPp UAC connects here (plain TCP)
+const STUNNEL_OUT = SIP + 6; // Patchbay calls here (TLS)
+const HTTP = SIP + 7;
+
+function haveStunnel(): boolean {
+  return spawnSync('stunnel', ['-version'], { stdio: 'ignore' }).error === undefined;
+}
+
+describe.skipIf(!enabled)('SIPp call over TLS (through stunnel)', () => {
+  let daemon: DaemonProcess | undefined;
+  let stunnel: ChildProcess | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'patchbay-tls-e2e-'));
+
+  beforeAll(async () => {
+    if (!haveStunnel()) throw new Error('stunnel is not installed: apt-get install -y stunnel4');
+    const pair = selfSignedWithOpenssl();
+    writeFileSync(join(dir, 'cert.pem'), pair.cert);
+    writeFileSync(join(dir, 'key.pem'), pair.key);
+    writeFileSync(join(dir, 'stunnel.conf'), [
+      'foreground = yes', 'pid =', 'debug = 3',
+      '[uac-side]', 'client = yes', `accept = 127.0.0.1:${STUNNEL_IN}`, `connect = 127.0.0.1:${TLS}`,
+      `CAfile = ${join(dir, 'cert.pem')}`, 'verifyPeer = yes',
+      '[uas-side]', `accept = 127.0.0.1:${STUNNEL_OUT}`, `connect = 127.0.0.1:${UAS}`,
+      `cert = ${join(dir, 'cert.pem')}`, `key = ${join(dir, 'key.pem')}`, '',
+    ].join('\n'));
+    stunnel = spawn('stunnel', [join(dir, 'stunnel.conf')], { stdio: 'ignore' });
+    daemon = await startDaemonProcess([
+      '--listen', `udp:127.0.0.1:${SIP},tls:127.0.0.1:${TLS}`,
+      '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--tls-ca', join(dir, 'cert.pem'),
+      '--route', `sip:callee@127.0.0.1:${STUNNEL_OUT};transport=tls`, '--timer-d', '2000', '--t1', '100',
+    ], HTTP);
+    await new Promise((r) => setTimeout(r, 500));
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    stunnel?.kill();
+  });
+
+  it('completes INVITE/200/ACK/BYE with TLS on both legs and leaks nothing', async () => {
+    const uas = startSipp({
+      scenario: 'uas-answer-behind-tls.xml', localPort: UAS, transport: 't1', timeoutMs: 60_000,
+      extra: ['-key', 'tls_port', String(STUNNEL_OUT)],
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const uac = await startSipp({
+      scenario: 'uac-call-expect-200.xml', remote: `127.0.0.1:${STUNNEL_IN}`, localPort: UAC, service: 'callee',
+      transport: 't1', durationMs: 300, timeoutMs: 60_000,
+    }).done;
+    expect(uac.code, `UAC: ${uac.errors}${uac.stderr}`).toBe(0);
+    expect(uac.successful).toBe(1);
+    const uasResult = await uas.done;
+    expect(uasResult.code, `UAS: ${uasResult.errors}${uasResult.stderr}`).toBe(0);
+    const stats = await daemon!.settle(15_000);
+    expect(stats).toMatchObject({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
+  });
+});
