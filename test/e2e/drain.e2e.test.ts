@@ -1,0 +1,72 @@
+/**
+ * SIGTERM drains the daemon: /readyz turns 503, a new INVITE gets 503, the
+ * established call goes on until the grace period ends, then both legs get
+ * a BYE and the process exits 0. Also: OPTIONS to Patchbay itself is 200.
+ */
+import { describe, it, expect } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { startSipp, sippSuiteEnabled } from './sipp.js';
+import { startDaemonProcess } from './daemon.js';
+
+const enabled = sippSuiteEnabled();
+const SIP = 33100;
+const UAS = SIP + 1;
+const UAC = SIP + 2;
+const UAC2 = SIP + 3;
+const HTTP = SIP + 5;
+
+/** Send one OPTIONS over UDP and return the status line of the answer. */
+function options(port: number): Promise<string> {
+  const socket = createSocket('udp4');
+  const msg = [
+    `OPTIONS sip:patchbay@127.0.0.1:${port} SIP/2.0`, 'Via: SIP/2.0/UDP 127.0.0.1:33199;branch=z9hG4bK-opt-1', 'Max-Forwards: 70',
+    'From: <sip:probe@127.0.0.1>;tag=p1', `To: <sip:patchbay@127.0.0.1:${port}>`, 'Call-ID: options-probe-1', 'CSeq: 1 OPTIONS',
+    'Content-Length: 0', '', '',
+  ].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { socket.close(); reject(new Error('no answer to OPTIONS')); }, 3000);
+    socket.on('message', (m) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(m.toString('latin1').split('\r\n')[0]!);
+    });
+    socket.bind(33199, '127.0.0.1', () => socket.send(msg, port, '127.0.0.1'));
+  });
+}
+
+describe.skipIf(!enabled)('drain on SIGTERM', () => {
+  it('answers OPTIONS, refuses new calls with 503 while draining, BYEs the rest after the grace period', async () => {
+    const daemon = await startDaemonProcess([
+      '--listen', `udp:127.0.0.1:${SIP}`, '--route', `sip:callee@127.0.0.1:${UAS}`, '--drain-grace', '2', '--t1', '100', '--timer-d', '2000',
+    ], HTTP);
+    expect(await options(SIP)).toBe('SIP/2.0 200 OK');
+
+    const uas = startSipp({ scenario: 'uas-answer.xml', localPort: UAS, timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const call = startSipp({ scenario: 'uac-call-expect-bye.xml', remote: `127.0.0.1:${SIP}`, localPort: UAC, service: 'callee', timeoutMs: 60_000 });
+    let stats = await daemon.stats();
+    for (let i = 0; i < 50 && stats.calls === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      stats = await daemon.stats();
+    }
+    expect(stats.calls).toBe(1);
+
+    const started = Date.now();
+    daemon.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const ready = await fetch(`http://127.0.0.1:${HTTP}/readyz`);
+    expect(ready.status).toBe(503);
+    const refused = await startSipp({
+      scenario: 'uac-call-expect-503.xml', remote: `127.0.0.1:${SIP}`, localPort: UAC2, service: 'callee', timeoutMs: 20_000,
+    }).done;
+    expect(refused.code, refused.errors).toBe(0);
+
+    const [caller, callee] = await Promise.all([call.done, uas.done]);
+    expect(caller.code, `caller: ${caller.errors}`).toBe(0);
+    expect(callee.code, `callee: ${callee.errors}`).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    const exit = await daemon.stop();
+    expect(exit).toBe(0);
+    expect(daemon.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+  });
+});
