@@ -175,11 +175,22 @@ export class UacLeg {
     this.#tx?.cancel();
   }
 
-  /** Send an in-dialog request and resolve with its final response (undefined on timeout or error). */
-  request(method: string, options: { headers?: HeaderField[]; body?: Uint8Array } = {}): Promise<MessageView | undefined> {
+  /**
+   * Send an in-dialog request and resolve with its final response (undefined
+   * on timeout or error). A 401/407 is answered once with the route's
+   * credentials (RFC 3261 §22.2: in-dialog requests may be challenged too).
+   */
+  async request(method: string, options: { headers?: HeaderField[]; body?: Uint8Array } = {}): Promise<MessageView | undefined> {
     const dialog = this.#dialog;
-    if (!dialog) return Promise.resolve(undefined);
-    return sendInDialog(this.#ctx, dialog, method, options);
+    if (!dialog) return undefined;
+    const auth = this.#digest?.authorize({ method, uri: dialog.state.remoteTarget, body: options.body }) ?? [];
+    const first = await sendInDialog(this.#ctx, dialog, method, { ...options, headers: [...(options.headers ?? []), ...auth.map(([n, v]) => [n, v] as HeaderField)] });
+    const status = first?.statusCode;
+    if (!first || !this.#digest || (status !== 401 && status !== 407)) return first;
+    const name = status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
+    const answer = this.#digest.answer({ status, challenges: first.headers(name) }, { method, uri: dialog.state.remoteTarget, body: options.body });
+    if (!answer.ok) return first;
+    return sendInDialog(this.#ctx, dialog, method, { ...options, headers: [...(options.headers ?? []), ...answer.value.map(([n, v]) => [n, v] as HeaderField)] });
   }
 
   /** Hang up an answered leg. */

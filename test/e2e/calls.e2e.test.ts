@@ -94,6 +94,9 @@ describe.skipIf(!enabled)('SIPp interop against the daemon', () => {
   it('callee behind a 401 digest challenge: Patchbay answers it with the route credentials', () =>
     expectCall(6, { uac: 'uac-call-expect-200.xml', uas: 'uas-auth-401.xml', daemonArgs: ['--route-auth', 'alice:s3cret'] }));
 
+  it('a BYE challenged by the callee is answered with the route credentials', () =>
+    expectCall(12, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer-challenge-bye.xml', daemonArgs: ['--route-auth', 'alice:s3cret'] }));
+
   it('re-INVITE mid-call is relayed with its SDP', () => expectCall(7, { uac: 'uac-reinvite-expect-200.xml', uas: 'uas-answer.xml' }));
 
   it('lost first INVITE on the callee side is recovered by retransmission', () =>
