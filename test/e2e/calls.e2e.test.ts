@@ -23,6 +23,8 @@ interface CallCase {
   expectUas?: 'success' | 'any';
   /** Route through a relay that drops the first INVITE (UDP loss). */
   lossy?: boolean;
+  /** Everything on ::1 instead of 127.0.0.1. */
+  ipv6?: boolean;
 }
 
 /** Run one UAS + UAC pair through a fresh daemon; returns both results and the settled stats. */
@@ -33,17 +35,19 @@ async function runCase(index: number, c: CallCase): Promise<{ uac: SippResult; u
   const t = c.transport === 't1' ? 'tcp' : 'udp';
   const relayPort = sipPort + 3;
   const relay = c.lossy ? await startLossyRelay(relayPort, uasPort, 1) : undefined;
+  const host = c.ipv6 ? '[::1]' : '127.0.0.1';
+  const ip = c.ipv6 ? '::1' : '127.0.0.1';
   const daemon = await startDaemonProcess([
-    '--listen', `udp:127.0.0.1:${sipPort},tcp:127.0.0.1:${sipPort}`,
-    '--route', `sip:callee@127.0.0.1:${relay ? relayPort : uasPort};transport=${t}`,
+    '--listen', `udp:${host}:${sipPort},tcp:${host}:${sipPort}`,
+    '--route', `sip:callee@${host}:${relay ? relayPort : uasPort};transport=${t}`,
     '--t1', '100', '--timer-d', '2000',
     ...(c.daemonArgs ?? []),
   ], sipPort + 5);
   const calls = c.calls ?? 1;
-  const uas = startSipp({ scenario: c.uas, localPort: uasPort, calls, transport: c.transport, timeoutMs: 120_000 });
+  const uas = startSipp({ scenario: c.uas, localPort: uasPort, calls, transport: c.transport, ip, timeoutMs: 120_000 });
   await new Promise((r) => setTimeout(r, 300));
   const uac = await startSipp({
-    scenario: c.uac, remote: `127.0.0.1:${sipPort}`, localPort: uacPort, service: 'callee', calls,
+    scenario: c.uac, remote: `${host}:${sipPort}`, localPort: uacPort, service: 'callee', calls, ip,
     rate: c.rate ?? 10, durationMs: 200, transport: c.transport, timeoutMs: 120_000,
   }).done;
   const uasResult = await Promise.race([uas.done, new Promise<SippResult>((r) => setTimeout(() => { uas.kill(); void uas.done.then(r); }, 10_000))]);
@@ -79,6 +83,8 @@ describe.skipIf(!enabled)('SIPp interop against the daemon', () => {
   it('basic call over UDP: INVITE, 100, 180, 200, ACK, BYE', () => expectCall(0, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml' }));
 
   it('basic call over TCP', () => expectCall(1, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', transport: 't1' }));
+
+  it('basic call over IPv6 (::1), UDP', () => expectCall(13, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', ipv6: true }));
 
   it('caller cancels while the callee rings: CANCEL reaches the callee, caller gets 487', () =>
     expectCall(2, { uac: 'uac-cancel-while-ringing.xml', uas: 'uas-ring-no-answer.xml' }));

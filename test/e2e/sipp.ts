@@ -43,6 +43,8 @@ export interface SippRun {
   transport?: 'u1' | 't1';
   /** Max simultaneous calls (-l). */
   limit?: number;
+  /** Local address (default 127.0.0.1; ::1 for IPv6). */
+  ip?: string;
   /** Extra arguments. */
   extra?: string[];
   /** Kill SIPp after this many ms. */
@@ -73,7 +75,7 @@ export function startSipp(run: SippRun): SippProcess {
   const args = [
     ...(run.remote ? [run.remote] : []),
     '-sf', join(SCENARIOS, run.scenario),
-    '-i', '127.0.0.1', '-p', String(run.localPort),
+    '-i', run.ip ?? '127.0.0.1', '-p', String(run.localPort),
     '-m', String(run.calls ?? 1),
     '-r', String(run.rate ?? 10),
     '-l', String(run.limit ?? 100000),
