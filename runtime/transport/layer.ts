@@ -1,7 +1,7 @@
 /**
  * TransportLayer (RFC 3261 §18): the transports of one stack behind one
- * send/receive surface. Inbound bytes are parsed (inline by default; the
- * `parse` option is the seam for the batch engine), refused requests are
+ * send/receive surface. Inbound bytes are parsed inline, or, for datagrams
+ * when a pooled `engine` is given, in batches (batcher.ts); refused requests are
  * answered statelessly, requests get their top Via read with `received` /
  * `rport` derived (§18.2.1, RFC 3581), and detached views go up to the
  * transaction layer. Stream keep-alives are answered (RFC 5626 §3.5.1).
@@ -10,9 +10,13 @@ import { isIPv6 } from 'node:net';
 import type { MessageView } from '../wasm/message-view.js';
 import type { WasmParser } from '../wasm/parser.js';
 import type { AbiErrorInfo } from '../wasm/abi.js';
+import type { ParseEngine } from '../wasm/engine.js';
 import { serializeResponse } from '../sip/serialize.js';
 import { uriHost } from '../sip/via.js';
 import { errorResponseFor } from './error-response.js';
+import { ReceiveBatcher } from './batcher.js';
+import type { ReceiveBatchOptions } from './batch-options.js';
+import { systemClock, type Clock } from './clock.js';
 import { TransportCounters, type TransportStats } from './stats.js';
 import { readTopVia, type ReceivedVia } from './via-routing.js';
 import {
@@ -37,8 +41,19 @@ export interface TransportLayerOptions {
   transports: Transport[];
   /** Inline parser used when `parse` is not given. */
   parser?: WasmParser;
-  /** Custom parse function (for example one backed by the pool engine). */
+  /** Custom inline parse function (used instead of `parser`). */
   parse?: ParseFn;
+  /**
+   * A parse engine for datagrams. With `kind: 'pool'` received datagrams
+   * are parsed in batches by it (falling back to the inline parser, see
+   * batcher.ts); an inline engine changes nothing. Stream messages are
+   * always parsed inline. The layer does not close it.
+   */
+  engine?: ParseEngine;
+  /** Batch settings used with a pooled `engine`. */
+  batching?: ReceiveBatchOptions;
+  /** Clock of the batch timer (default: the system clock). */
+  clock?: Clock;
   /** Called when an inbound handler throws (default: rethrown on a microtask, so bugs surface). */
   onHandlerError?: (error: unknown) => void;
 }
@@ -52,6 +67,7 @@ export class TransportLayer {
   #handler: InboundHandler | undefined;
   #onHandlerError: (error: unknown) => void;
   #counters = new TransportCounters();
+  #batcher: ReceiveBatcher | undefined;
 
   /** @param options  transports and parser; throws when neither `parser` nor `parse` is given */
   constructor(options: TransportLayerOptions) {
@@ -60,6 +76,15 @@ export class TransportLayer {
     if (parse) this.#parse = parse;
     else if (parser) this.#parse = (bytes, isStream) => parser.parse(bytes, isStream);
     else throw new TypeError('TransportLayer needs a parser or a parse function');
+    if (options.engine?.kind === 'pool') {
+      this.#batcher = new ReceiveBatcher({
+        ...options.batching,
+        engine: options.engine,
+        parse: (bytes) => this.#parse(bytes, false),
+        deliver: (view, bytes, source) => this.#deliver(view, bytes, source),
+        clock: options.clock ?? systemClock,
+      });
+    }
     this.#onHandlerError = options.onHandlerError ?? ((error) => queueMicrotask(() => { throw error; }));
     const sink: TransportSink = {
       message: (bytes, source, isStream) => this.#receive(bytes, source, isStream),
@@ -124,18 +149,26 @@ export class TransportLayer {
     return result;
   }
 
-  /** @return a snapshot of the counters. */
+  /** @return a snapshot of the counters (with `batching` when a pooled engine is in use). */
   stats(): TransportStats {
-    return this.#counters.snapshot();
+    const stats = this.#counters.snapshot();
+    if (this.#batcher) stats.batching = this.#batcher.stats();
+    return stats;
   }
 
-  /** Close every transport. */
+  /** Close every transport, then parse and deliver the datagrams still waiting in a batch. */
   async close(): Promise<void> {
     await Promise.all(this.#transports.map((t) => t.close()));
+    this.#batcher?.close();
   }
 
   #receive(bytes: Uint8Array, source: Source, isStream: boolean): void {
-    const view = this.#parse(bytes, isStream);
+    if (this.#batcher && !isStream) this.#batcher.push(bytes, source);
+    else this.#deliver(this.#parse(bytes, isStream), bytes, source);
+  }
+
+  /** Handle one parsed message: counters, stateless error answers, Via, then the handler. */
+  #deliver(view: MessageView, bytes: Uint8Array, source: Source): void {
     if (view.isKeepAlive) {
       this.#counters.in.keepAlives++;
       return;

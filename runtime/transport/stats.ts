@@ -4,6 +4,8 @@
  * by ABI error name, send failures by error code.
  */
 
+import type { ReceiveBatchStats } from './batch-options.js';
+
 /** Messages in one direction. */
 export interface DirectionCounts {
   /** Requests by method. */
@@ -22,6 +24,8 @@ export interface TransportStats {
   parseErrors: Record<string, number>;
   /** Failed sends, by TransportError code. */
   sendErrors: Record<string, number>;
+  /** Batching of received datagrams, when a pooled parse engine is in use. */
+  batching?: ReceiveBatchStats;
 }
 
 function bump(map: Map<string, number>, key: string): void {
