@@ -11,6 +11,7 @@ import type { Logger } from './log.js';
 import { createParser } from './wasm/load.js';
 import type { MessageView } from './wasm/message-view.js';
 import { TransportLayer } from './transport/layer.js';
+import { createReceiveEngine } from './transport/pooled-parse.js';
 import { UdpTransport } from './transport/udp.js';
 import { TcpTransport } from './transport/tcp.js';
 import { TlsTransport } from './transport/tls.js';
@@ -60,9 +61,12 @@ function createTransports(config: Config, parser: ReturnType<typeof createParser
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const parser = createParser({ ...config.parser });
   const transports = createTransports(config, parser);
+  // --pool on: received datagrams are parsed in the worker pool in batches (inline when the rate is low)
+  const engine = createReceiveEngine(config.parser);
   const transport = new TransportLayer({
     transports,
     parser,
+    engine,
     onHandlerError: (error) => log.error('handler failed', { error: String((error as Error)?.stack ?? error) }),
   });
   const transactions = new TransactionLayer({ transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4, D: config.sip.timerD } });
@@ -163,7 +167,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     },
     close(): void {
       transactions.close();
-      void transport.close();
+      void transport.close().then(() => engine?.close());
     },
   };
   return daemon;

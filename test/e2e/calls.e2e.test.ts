@@ -115,6 +115,9 @@ describe.skipIf(!enabled)('SIPp interop against the daemon', () => {
   it('a source outside the ACL is challenged and admitted with valid credentials', () =>
     expectCall(10, { uac: 'uac-auth-call-expect-200.xml', uas: 'uas-answer.xml', daemonArgs: ['--allow', 'none', '--credentials', 'alice:s3cret', '--digest-algorithms', 'MD5'] }));
 
+  it('with the parser pool on: 1,000 calls at 200 per second, all successful, nothing leaked', () =>
+    expectCall(14, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', calls: 1000, rate: 200, daemonArgs: ['--pool', 'on'] }, 30_000), 180_000);
+
   it('stress: 2,000 calls at 200 calls per second, all successful, nothing leaked', () =>
     expectCall(11, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', calls: 2000, rate: 200 }, 30_000), 180_000);
 });
