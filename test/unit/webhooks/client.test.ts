@@ -3,6 +3,7 @@ import { type AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookClient, type WebhookClientOptions } from '../../../runtime/webhooks/client.js';
+import { type WebhookParams } from '../../../runtime/webhooks/params.js';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
 const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
@@ -75,7 +76,7 @@ function expectValidSignature(req: Recorded): void {
 }
 
 describe('signed requests accepted by twilio.validateRequest', () => {
-  const cases = [
+  const cases: { name: string; path: string; params: WebhookParams }[] = [
     { name: 'plain POST', path: '/voice', params: { CallSid: 'CA' + '0'.repeat(32), From: '+14158675310', To: '+18005551212' } },
     { name: 'unicode and reserved characters', path: '/voice', params: { Body: 'héllo wörld ☎ 😀 & = + % #', Ünï: 'ç ñ' } },
     { name: 'repeated names', path: '/voice', params: { Digits: ['9', '1', '5', '1'], a: 'x' } },
