@@ -59,6 +59,7 @@ export function parseXml(xml: string): Result<TwimlElement, TwimlError> {
   if (check !== true) {
     return fail(`document is not well-formed XML: ${check.err.msg} (line ${check.err.line}, column ${check.err.col ?? '?'})`);
   }
+  if (!xml.trimEnd().endsWith('>')) return fail('document has text after its root element');
   let nodes: RawNode[];
   try {
     nodes = parser.parse(xml) as RawNode[];
