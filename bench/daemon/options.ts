@@ -1,0 +1,100 @@
+/**
+ * Command-line options of `npm run bench:daemon -- [options]`.
+ */
+import { TARGET_NAMES, type TargetName } from './targets.js';
+
+/** Everything the daemon bench can be told. */
+export interface DaemonBenchOptions {
+  /** Call rates of the ramp, ascending. */
+  rates: number[];
+  stepSeconds: number;
+  callMs: number;
+  targets: TargetName[];
+  /** Bound of the wait for Patchbay's transactions to end (after failing steps, the last rate, the memory mode). */
+  settleMs: number;
+  /** Wait for the transactions after every Patchbay step, not only after failing ones and the last rate. */
+  alwaysSettle: boolean;
+  /** Run the ramp, the memory mode, or both. */
+  ramp: boolean;
+  memory: boolean;
+  memoryCalls: number;
+  memoryRate: number;
+  memoryCallMs: number;
+  /** The Patchbay variants the memory mode runs. */
+  memoryTargets: TargetName[];
+  portBase: number;
+}
+
+/** Help text. */
+export const USAGE = `usage: node dist/bench/daemon/run.js [options]
+  --rates 100,250,...     call rates of the ramp (default 100,250,500,750,1000,1500,2000)
+  --step-seconds N        seconds of calls per rate (default 10)
+  --call-ms N             call duration in the ramp (default 1000)
+  --targets a,b           of patchbay (--pool off), patchbay-pool (--pool on), kamailio
+                          (default all three; kamailio only when installed)
+  --settle-ms N           wait up to N ms for Patchbay's transactions to end after a step with failures
+                          or retransmissions,
+                          the last rate and the memory mode (default 40000; 0: calls and dialogs only)
+  --always-settle         the same wait after every Patchbay step
+  --mode ramp|memory|all  what to run (default all)
+  --memory-calls N        concurrent calls in the memory mode (default 10000)
+  --memory-rate N         calls per second while ramping up to them (default 250)
+  --memory-call-ms N      call duration in the memory mode (default 60000)
+  --memory-targets a,b    Patchbay variants of the memory mode (default patchbay,patchbay-pool)
+  --port-base N           first loopback port to use (default 45000)`;
+
+function targetList(flag: string, value: string | undefined): TargetName[] {
+  return (value ?? '').split(',').map((t) => {
+    const name = TARGET_NAMES.find((n) => n === t);
+    if (name === undefined) throw new Error(`${flag}: unknown target ${t} (${TARGET_NAMES.join(', ')})`);
+    return name;
+  });
+}
+
+function positive(flag: string, value: string | undefined, allowZero = false): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
+    throw new Error(`${flag} needs a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`);
+  }
+  return n;
+}
+
+/**
+ * Parses the arguments.
+ * @param argv - arguments after the script name
+ * @returns the options, defaults filled in
+ */
+export function parseOptions(argv: readonly string[]): DaemonBenchOptions {
+  const options: DaemonBenchOptions = {
+    rates: [100, 250, 500, 750, 1000, 1500, 2000], stepSeconds: 10, callMs: 1000,
+    targets: [...TARGET_NAMES], settleMs: 40_000, alwaysSettle: false, ramp: true, memory: true,
+    memoryCalls: 10_000, memoryRate: 250, memoryCallMs: 60_000, memoryTargets: ['patchbay', 'patchbay-pool'], portBase: 45_000,
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    switch (flag) {
+      case '--always-settle': options.alwaysSettle = true; i -= 1; break;
+      case '--rates': options.rates = (value ?? '').split(',').map((r) => positive(flag, r)).sort((a, b) => a - b); break;
+      case '--step-seconds': options.stepSeconds = positive(flag, value); break;
+      case '--call-ms': options.callMs = positive(flag, value, true); break;
+      case '--targets': options.targets = targetList(flag, value); break;
+      case '--memory-targets':
+        options.memoryTargets = targetList(flag, value);
+        if (options.memoryTargets.includes('kamailio')) throw new Error('--memory-targets: Patchbay variants only');
+        break;
+      case '--settle-ms': options.settleMs = positive(flag, value, true); break;
+      case '--mode':
+        if (value !== 'ramp' && value !== 'memory' && value !== 'all') throw new Error(`--mode ramp|memory|all, got ${String(value)}`);
+        options.ramp = value !== 'memory';
+        options.memory = value !== 'ramp';
+        break;
+      case '--memory-calls': options.memoryCalls = positive(flag, value); break;
+      case '--memory-rate': options.memoryRate = positive(flag, value); break;
+      case '--memory-call-ms': options.memoryCallMs = positive(flag, value); break;
+      case '--port-base': options.portBase = positive(flag, value); break;
+      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  return options;
+}
