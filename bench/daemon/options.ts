@@ -27,7 +27,7 @@ export interface DaemonBenchOptions {
 
 /** Help text. */
 export const USAGE = `usage: node dist/bench/daemon/run.js [options]
-  --rates 100,250,...     call rates of the ramp (default 100,250,500,750,1000,1500,2000)
+  --rates 100,250,...     call rates of the ramp (default 100,250,500,750,1000,1250,1500,1750,2000)
   --step-seconds N        seconds of calls per rate (default 10)
   --call-ms N             call duration in the ramp (default 1000)
   --targets a,b           of patchbay (--pool off), patchbay-pool (--pool on), kamailio
@@ -66,7 +66,7 @@ function positive(flag: string, value: string | undefined, allowZero = false): n
  */
 export function parseOptions(argv: readonly string[]): DaemonBenchOptions {
   const options: DaemonBenchOptions = {
-    rates: [100, 250, 500, 750, 1000, 1500, 2000], stepSeconds: 10, callMs: 1000,
+    rates: [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000], stepSeconds: 10, callMs: 1000,
     targets: [...TARGET_NAMES], settleMs: 40_000, alwaysSettle: false, ramp: true, memory: true,
     memoryCalls: 10_000, memoryRate: 250, memoryCallMs: 60_000, memoryTargets: ['patchbay', 'patchbay-pool'], portBase: 45_000,
   };

@@ -4,7 +4,8 @@
  * Drives Patchbay (and Kamailio as a stateful proxy, when installed) with SIPp on loopback in a
  * rising ramp of call rates, each rate measured against a direct SIPp UAC→UAS baseline so that the
  * latency a target adds can be told apart from SIPp's own. A target leaves the ramp at its first
- * rate with failures or below 95 % of the requested rate. Then the memory mode holds many long
+ * rate that is not clean: failed calls, below 95 % of the requested rate, or INVITE→200 p99 at T1
+ * (500 ms) or more, i.e. calls set up only by retransmission. Then the memory mode holds many long
  * calls in Patchbay and reads its RSS. Prints Markdown tables on stdout (progress on stderr) and
  * writes bench/results/daemon-latest.json.
  */
@@ -91,7 +92,7 @@ function printReport(options: DaemonBenchOptions, ramp: RampResult | undefined, 
     for (const [name, steps] of ramp.byTarget) out.push(`\n### ${TITLES[name]}\n`, formatTarget(steps, ramp.baselines));
     if (ramp.byTarget.size > 1) out.push('\n### Side by side\n', formatSideBySide(ramp.byTarget, ramp.baselines));
     out.push('');
-    for (const [name, steps] of ramp.byTarget) out.push(`Highest rate with zero failures, ${name}: **${highestClean(steps)} cps**`);
+    for (const [name, steps] of ramp.byTarget) out.push(`Highest clean rate (zero failures, ≥ 95 % of the rate, p99 setup < 500 ms), ${name}: **${highestClean(steps)} cps**`);
     out.push(...ramp.notes);
     const problems = [...ramp.byTarget.values()].flat()
       .map((s) => formatProblems(`${s.target} @ ${s.rate} cps`, s.problems, s.problemCount, s.sippErrors))

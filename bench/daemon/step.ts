@@ -58,13 +58,19 @@ export interface StepResult {
   /** Lines of the target's log that report problems (first few) and how many there were. */
   problems: string[];
   problemCount: number;
-  /** True when every call succeeded at (nearly) the requested rate. */
+  /**
+   * True when every call succeeded, at 95 % of the requested rate or more, with 99 % of the calls
+   * answered before the first retransmission (INVITE→200 p99 below T1 = 500 ms).
+   */
   clean: boolean;
   /** Why the step is not clean. */
   reason: string;
   /** Start of SIPp's error log when calls failed. */
   sippErrors: string;
 }
+
+/** T1: a p99 call setup this slow means more than 1 % of the calls needed a retransmission. */
+const SETUP_P99_LIMIT_MS = 500;
 
 /**
  * Percentile by nearest rank.
@@ -112,6 +118,7 @@ function judge(result: Omit<StepResult, 'clean' | 'reason'>, crashed: boolean): 
   if (result.failed > 0) reasons.push(`${result.failed} failed`);
   if (result.successful < result.calls) reasons.push(`${result.calls - result.successful} not completed`);
   if (result.achievedCps < 0.95 * result.rate) reasons.push(`${result.achievedCps.toFixed(0)} cps < 95 % of ${result.rate}`);
+  if (result.rtt.p99 >= SETUP_P99_LIMIT_MS) reasons.push(`INVITE→200 p99 ${result.rtt.p99.toFixed(0)} ms ≥ T1: over 1 % of calls set up by retransmission`);
   return reasons.join(', ');
 }
 
