@@ -87,7 +87,7 @@ export function formatTarget(steps: readonly StepResult[], baselines: readonly S
 }
 
 /**
- * Patchbay and Kamailio side by side, one row per rate.
+ * Patchbay and Kamailio side by side, one row per rate; ✗ marks a step that is not clean.
  * @param byTarget - steps per target
  * @param baselines - direct runs
  * @returns Markdown
@@ -106,8 +106,7 @@ export function formatSideBySide(byTarget: ReadonlyMap<TargetName, readonly Step
         continue;
       }
       const extra = added(s, baselines.find((b) => b.rate === rate));
-      const failed = s.clean ? num(s.failed) : `**${num(s.failed)}**`;
-      cells.push(`${num(s.achievedCps)} / ${failed}`, num(s.retransmissions), `${signed(extra.p99, 0)} / ${signed(extra.mean, 2)}`, num(s.cpuPercent), num(s.peakMemoryMb));
+      cells.push(`${num(s.achievedCps)} / ${num(s.failed)}${s.clean ? '' : ' ✗'}`, num(s.retransmissions), `${signed(extra.p99, 0)} / ${signed(extra.mean, 2)}`, num(s.cpuPercent), num(s.peakMemoryMb));
     }
     return cells;
   }));
