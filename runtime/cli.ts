@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const result = validateSipTarget(createParser(), rest[0]!);
     print(result);
-    if (!result.ok) process.stderr.write(`${errorLine('check-uri', result.error as CliError)}\n`);
+    if (!result.ok) process.stderr.write(`${errorLine('check-uri', result.error)}\n`);
     return result.ok ? 0 : 1;
   }
   process.stderr.write(`patchbay: unknown command "${command}"\n${USAGE}\n`);

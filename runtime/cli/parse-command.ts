@@ -6,6 +6,7 @@ import { F, errorInfo } from '../wasm/abi.js';
 import type { WasmParser } from '../wasm/parser.js';
 import type { MessageView } from '../wasm/message-view.js';
 import { extractReferTo } from '../sip/refer-to.js';
+import type { UriError } from '../sip/uri-record.js';
 
 /** Readable warnings for tolerated oddities (M.FLAGS bits). */
 export const FLAG_WARNINGS: ReadonlyArray<[number, string]> = [
@@ -20,15 +21,8 @@ export const FLAG_WARNINGS: ReadonlyArray<[number, string]> = [
   [F.BAD_DATE, 'Date is not an RFC 1123 GMT date and is ignored'],
 ];
 
-/** JSON error object of the CLI. */
-export interface CliError {
-  code: number;
-  name: string;
-  message: string;
-  offset: number;
-  sipStatus: number;
-  twilioCode?: number;
-}
+/** JSON error object of the CLI: the same shape the runtime/sip wrappers report. */
+export type CliError = UriError;
 
 /** Result of one parse: JSON to print and exit code. */
 export interface ParseOutcome {
