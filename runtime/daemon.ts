@@ -22,6 +22,9 @@ import type { ServerTx } from './transaction/server-tx.js';
 import { createAdmissionPolicy, type AdmissionPolicy } from './auth/admission.js';
 import { Bridge } from './dialog/bridge.js';
 import { DialogRegistry } from './dialog/registry.js';
+import { CallStore } from './calls/store.js';
+import type { CallControl } from './calls/control.js';
+import type { TransportStats } from './transport/stats.js';
 
 /** Live counts the daemon reports (leak checks assert they return to zero). */
 export interface DaemonStats {
@@ -38,6 +41,12 @@ export interface Daemon {
   /** Bound SIP endpoints, in config order. */
   readonly endpoints: Array<{ transport: string; host: string; port: number }>;
   stats(): DaemonStats;
+  /** Live and recent calls, and the event feed (REST API, events, metrics, CDR). */
+  readonly calls: CallStore;
+  /** Originate, redirect and end calls (REST API). */
+  readonly control: CallControl;
+  /** SIP message counters of the transport layer. */
+  transportStats(): TransportStats;
   /** Stop taking calls, let calls finish for up to `graceMs`, BYE the rest, close. */
   drain(graceMs: number): Promise<void>;
   /** Close everything now. */
@@ -79,6 +88,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   if (!admissionResult.ok) throw admissionResult.error;
   const admission: AdmissionPolicy = admissionResult.value;
   const registry = new DialogRegistry<Bridge>();
+  const calls = new CallStore({ onListenerError: (error) => log.error('call listener failed', { error: String(error) }) });
+  const notYet = { ok: false as const, error: { code: 20001, message: 'call control is not available yet', status: 501 } };
+  const control: CallControl = {
+    originate: () => Promise.resolve(notYet),
+    redirect: () => notYet,
+    end: () => notYet,
+  };
   const bridges = new Set<Bridge>();
   let callsTotal = 0;
   let draining = false;
@@ -155,6 +171,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const daemon: Daemon = {
     endpoints: endpoints.map((e, i) => ({ transport: transports[i]!.protocol, host: e.host, port: e.port })),
     stats,
+    calls,
+    control,
+    transportStats: () => transport.stats(),
     async drain(graceMs: number): Promise<void> {
       draining = true;
       log.info('draining', { calls: bridges.size, graceMs });
