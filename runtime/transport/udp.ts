@@ -52,9 +52,9 @@ function bufferSize(name: string, value: number | undefined): number {
 
 /**
  * Ask for a buffer size; keep the OS value when it refuses.
- * @return the size the OS reports afterwards (Linux: double the granted size)
+ * @return the size the OS reports afterwards (Linux: double the granted size), undefined if it cannot tell
  */
-function applyBufferSize(requested: number, set: (size: number) => void, get: () => number): number {
+function applyBufferSize(requested: number, set: (size: number) => void, get: () => number): number | undefined {
   if (requested > 0) {
     try {
       set(requested);
@@ -62,7 +62,11 @@ function applyBufferSize(requested: number, set: (size: number) => void, get: ()
       // refused (EINVAL, ENOBUFS on some BSDs): the socket keeps its current size
     }
   }
-  return get();
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
 }
 
 /** A UDP listener and sender. */
@@ -73,7 +77,7 @@ export class UdpTransport implements Transport {
   readonly reliable = false;
   #options: Required<Omit<TransportOptions, 'advertisedHost'>> & { advertisedHost?: string };
   #requested: { recv: number; send: number };
-  #effective: { recv: number; send: number } | undefined;
+  #effective: { recv: number | undefined; send: number | undefined } | undefined;
   #socket: Socket | undefined;
   #sink: TransportSink | undefined;
   #local: Endpoint;
@@ -102,7 +106,7 @@ export class UdpTransport implements Transport {
   /**
    * Effective SO_RCVBUF in bytes as the OS reports it once listening
    * (Linux: twice the granted size, which is capped at net.core.rmem_max);
-   * undefined before listen() and after close().
+   * undefined before listen(), after close(), or if the OS cannot tell.
    */
   get recvBufferSize(): number | undefined {
     return this.#effective?.recv;
