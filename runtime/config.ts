@@ -48,6 +48,41 @@ export interface Config {
   /** Ring time (s) for the static route before CANCEL. */
   ringTimeoutSeconds: number;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  /** TwiML call control (issue 4). Without voiceUrl inbound calls take the static route. */
+  twiml: TwimlConfig;
+}
+
+/** One egress profile: where calls for a `region` leave from. */
+export interface EgressProfile {
+  /** Outbound proxy SIP URI (a loose Route is added), e.g. `sip:proxy.example.com:5060;transport=udp`. */
+  proxy?: string;
+}
+
+/** The TwiML side of the configuration. */
+export interface TwimlConfig {
+  /** AccountSid (AC + 32 hex) the webhooks and REST API use. */
+  accountSid: string;
+  /** Auth token: signs webhooks (X-Twilio-Signature) and is the REST API password. */
+  authToken: string;
+  /** TwiML application for inbound calls. */
+  voiceUrl?: string;
+  voiceMethod: 'GET' | 'POST';
+  /** Fetched when voiceUrl fails (HTTP error or invalid TwiML). */
+  fallbackUrl?: string;
+  fallbackMethod: 'GET' | 'POST';
+  /** Status callback of inbound (parent) calls: completed only. */
+  statusCallback?: string;
+  statusCallbackMethod: 'GET' | 'POST';
+  /** SIP URI template for `<Number>`: `{number}` is replaced, e.g. `sip:{number}@carrier.example.com`. */
+  numberRoute?: string;
+  /** SIP URI template for `<Client>`: `{client}` is replaced. */
+  clientRoute?: string;
+  /** Egress profiles by region (us1 is the default region). */
+  egress: Record<string, EgressProfile>;
+  /** Seconds a webhook may take (default 15). */
+  webhookTimeoutSeconds: number;
+  /** SipDomainSid reported to the application. */
+  sipDomainSid: string;
 }
 
 /** The embedded defaults: SIP UDP+TCP on 127.0.0.1:5060, HTTP on 127.0.0.1:8080, loopback allowed. */
@@ -69,6 +104,16 @@ export function defaultConfig(): Config {
     drainGraceSeconds: 30,
     ringTimeoutSeconds: 60,
     log: { level: 'info' },
+    twiml: {
+      accountSid: 'AC00000000000000000000000000000000',
+      authToken: '',
+      voiceMethod: 'POST',
+      fallbackMethod: 'POST',
+      statusCallbackMethod: 'POST',
+      egress: {},
+      webhookTimeoutSeconds: 15,
+      sipDomainSid: 'SD00000000000000000000000000000000',
+    },
   };
 }
 
@@ -88,6 +133,24 @@ function int(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: expected an integer ${min}..${max}, got "${value}"`);
   return n;
+}
+
+function httpUrl(name: string, value: string): string {
+  let u: URL;
+  try { u = new URL(value); } catch { throw new ConfigError(`${name}: expected an absolute http(s) URL, got "${value}"`); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${name}: expected an http or https URL, got "${value}"`);
+  return value;
+}
+
+function method(name: string, value: string): 'GET' | 'POST' {
+  const m = value.toUpperCase();
+  if (m !== 'GET' && m !== 'POST') throw new ConfigError(`${name}: expected GET or POST, got "${value}"`);
+  return m;
+}
+
+function template(name: string, value: string, placeholder: string): string {
+  if (!/^sips?:/i.test(value) || !value.includes(placeholder)) throw new ConfigError(`${name}: expected a sip: URI containing ${placeholder}, got "${value}"`);
+  return value;
 }
 
 /** "udp:127.0.0.1:5060,tcp:[::1]:5060" → listeners. */
@@ -141,6 +204,30 @@ export const OPTIONS: OptionSpec[] = [
   { flag: '--pool-threads', env: 'PATCHBAY_POOL_THREADS', help: 'worker threads for the parser pool (default 1)', apply: (c, v) => { c.parser.poolThreads = int('--pool-threads', v, 1, 64); } },
   { flag: '--ring-timeout', env: 'PATCHBAY_RING_TIMEOUT', help: 'seconds the static route rings before CANCEL (default 60)', apply: (c, v) => { c.ringTimeoutSeconds = int('--ring-timeout', v, 1, 600); } },
   { flag: '--drain-grace', env: 'PATCHBAY_DRAIN_GRACE', help: 'seconds calls may go on after SIGTERM (default 30)', apply: (c, v) => { c.drainGraceSeconds = int('--drain-grace', v, 0, 86400); } },
+  { flag: '--account-sid', env: 'PATCHBAY_ACCOUNT_SID', help: 'AccountSid (AC + 32 hex) for webhooks and the REST API', apply: (c, v) => {
+    if (!/^AC[0-9a-f]{32}$/i.test(v)) throw new ConfigError(`--account-sid: expected AC followed by 32 hex digits, got "${v}"`);
+    c.twiml.accountSid = v;
+  } },
+  { flag: '--auth-token', env: 'PATCHBAY_AUTH_TOKEN', help: 'auth token: signs webhooks (X-Twilio-Signature), REST API password', apply: (c, v) => { c.twiml.authToken = v; } },
+  { flag: '--voice-url', env: 'PATCHBAY_VOICE_URL', help: 'TwiML application URL fetched for every inbound call', apply: (c, v) => { c.twiml.voiceUrl = httpUrl('--voice-url', v); } },
+  { flag: '--voice-method', env: 'PATCHBAY_VOICE_METHOD', help: 'GET|POST for --voice-url (default POST)', apply: (c, v) => { c.twiml.voiceMethod = method('--voice-method', v); } },
+  { flag: '--fallback-url', env: 'PATCHBAY_FALLBACK_URL', help: 'TwiML URL fetched when --voice-url fails', apply: (c, v) => { c.twiml.fallbackUrl = httpUrl('--fallback-url', v); } },
+  { flag: '--fallback-method', env: 'PATCHBAY_FALLBACK_METHOD', help: 'GET|POST for --fallback-url (default POST)', apply: (c, v) => { c.twiml.fallbackMethod = method('--fallback-method', v); } },
+  { flag: '--status-callback', env: 'PATCHBAY_STATUS_CALLBACK', help: 'URL told when an inbound call completes', apply: (c, v) => { c.twiml.statusCallback = httpUrl('--status-callback', v); } },
+  { flag: '--status-callback-method', env: 'PATCHBAY_STATUS_CALLBACK_METHOD', help: 'GET|POST for --status-callback (default POST)', apply: (c, v) => { c.twiml.statusCallbackMethod = method('--status-callback-method', v); } },
+  { flag: '--number-route', env: 'PATCHBAY_NUMBER_ROUTE', help: 'SIP URI template for <Number>, e.g. sip:{number}@carrier.example.com', apply: (c, v) => { c.twiml.numberRoute = template('--number-route', v, '{number}'); } },
+  { flag: '--client-route', env: 'PATCHBAY_CLIENT_ROUTE', help: 'SIP URI template for <Client>, e.g. sip:{client}@pbx.example.com', apply: (c, v) => { c.twiml.clientRoute = template('--client-route', v, '{client}'); } },
+  { flag: '--egress', env: 'PATCHBAY_EGRESS', help: 'egress profiles by region, comma-separated region=proxy-uri (e.g. us1=sip:10.0.0.1:5060)', apply: (c, v) => {
+    for (const item of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+      const i = item.indexOf('=');
+      const region = item.slice(0, i);
+      if (i <= 0 || !/^(us1|us2|ie1|de1|sg1|jp1|br1|au1)$/.test(region)) throw new ConfigError(`--egress: expected region=sip-uri with a Twilio region (us1 us2 ie1 de1 sg1 jp1 br1 au1), got "${item}"`);
+      const proxy = item.slice(i + 1);
+      if (!/^sips?:[^\s]+$/i.test(proxy)) throw new ConfigError(`--egress: ${region}: expected a sip: URI, got "${proxy}"`);
+      c.twiml.egress[region] = { proxy };
+    }
+  } },
+  { flag: '--webhook-timeout', env: 'PATCHBAY_WEBHOOK_TIMEOUT', help: 'seconds a webhook may take (default 15)', apply: (c, v) => { c.twiml.webhookTimeoutSeconds = int('--webhook-timeout', v, 1, 120); } },
   { flag: '--log-level', env: 'PATCHBAY_LOG_LEVEL', help: 'debug|info|warn|error (default info)', apply: (c, v) => {
     if (!['debug', 'info', 'warn', 'error'].includes(v)) throw new ConfigError(`--log-level: expected debug|info|warn|error, got "${v}"`);
     c.log.level = v as Config['log']['level'];
@@ -150,7 +237,7 @@ export const OPTIONS: OptionSpec[] = [
 /** Merge a parsed JSON config file over `base` (unknown keys are an error: typos must not be silent). */
 function mergeFile(base: Config, file: unknown, path: string): Config {
   if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`${path}: expected a JSON object`);
-  const known = new Set(['sip', 'http', 'route', 'routeAuth', 'auth', 'parser', 'drainGraceSeconds', 'ringTimeoutSeconds', 'log']);
+  const known = new Set(['sip', 'http', 'route', 'routeAuth', 'auth', 'parser', 'drainGraceSeconds', 'ringTimeoutSeconds', 'log', 'twiml']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new ConfigError(`${path}: unknown option "${key}"`);
   const f = file as Partial<Config>;
   return {
@@ -161,6 +248,7 @@ function mergeFile(base: Config, file: unknown, path: string): Config {
     auth: { ...base.auth, ...f.auth },
     parser: { ...base.parser, ...f.parser },
     log: { ...base.log, ...f.log },
+    twiml: { ...base.twiml, ...f.twiml, egress: { ...base.twiml.egress, ...f.twiml?.egress } },
   };
 }
 
@@ -202,6 +290,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (config.sip.listen.some((l) => l.transport === 'tls') && (!config.sip.tlsCert || !config.sip.tlsKey)) {
     throw new ConfigError('a tls listener needs --tls-cert and --tls-key');
+  }
+  if (config.twiml.voiceUrl !== undefined && config.twiml.authToken === '') {
+    throw new ConfigError('--voice-url needs --auth-token (webhooks are signed with it)');
   }
   return config;
 }

@@ -21,9 +21,11 @@ import { TransactionLayer } from './transaction/layer.js';
 import type { ServerTx } from './transaction/server-tx.js';
 import { createAdmissionPolicy, type AdmissionPolicy } from './auth/admission.js';
 import { Bridge } from './dialog/bridge.js';
-import { DialogRegistry } from './dialog/registry.js';
+import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
 import type { CallControl } from './calls/control.js';
+import { CallLayer } from './calls/layer.js';
+import { createWebhookClient } from './webhooks/client.js';
 import type { TransportStats } from './transport/stats.js';
 
 /** Live counts the daemon reports (leak checks assert they return to zero). */
@@ -87,14 +89,20 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   });
   if (!admissionResult.ok) throw admissionResult.error;
   const admission: AdmissionPolicy = admissionResult.value;
-  const registry = new DialogRegistry<Bridge>();
+  const registry = new DialogRegistry<DialogHandler>();
   const calls = new CallStore({ onListenerError: (error) => log.error('call listener failed', { error: String(error) }) });
-  const notYet = { ok: false as const, error: { code: 20001, message: 'call control is not available yet', status: 501 } };
-  const control: CallControl = {
-    originate: () => Promise.resolve(notYet),
-    redirect: () => notYet,
-    end: () => notYet,
-  };
+  const twiml = config.twiml;
+  const webhooks = createWebhookClient({ accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000 });
+  const callLayer = new CallLayer({
+    transactions, transport, clock: systemClock, registry, contactFor: (t) => contactFor(t), store: calls, webhooks, parser, config: twiml, log,
+    alert: (callSid, level, code, message) => {
+      log[level === 'error' ? 'warn' : 'info'](`call ${level}`, { callSid, code, message });
+      calls.emit({ type: level, at: Date.now(), callSid, code, message });
+      const record = calls.get(callSid);
+      if (record && level === 'error') { record.errorCode = code; record.errorMessage = message; }
+    },
+  });
+  const control: CallControl = callLayer;
   const bridges = new Set<Bridge>();
   let callsTotal = 0;
   let draining = false;
@@ -122,6 +130,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     }
     if (decision.kind === 'challenge') {
       tx.respond(tx.createResponse(401, 'Unauthorized', { headers: decision.headers.map(([n, v]) => [n, v]) }));
+      return;
+    }
+    if (twiml.voiceUrl !== undefined) {
+      callsTotal++;
+      callLayer.inbound(tx, request);
       return;
     }
     if (!config.route) {
@@ -167,7 +180,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
 
   log.info('listening', { sip: endpoints.map((e, i) => ({ transport: transports[i]!.protocol, host: e.host, port: e.port })), route: config.route ?? null });
 
-  const stats = (): DaemonStats => ({ calls: bridges.size, dialogs: registry.size, ...transactions.stats(), callsTotal, draining });
+  const stats = (): DaemonStats => ({ calls: bridges.size + callLayer.size, dialogs: registry.size, ...transactions.stats(), callsTotal, draining });
   const daemon: Daemon = {
     endpoints: endpoints.map((e, i) => ({ transport: transports[i]!.protocol, host: e.host, port: e.port })),
     stats,
@@ -178,10 +191,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       draining = true;
       log.info('draining', { calls: bridges.size, graceMs });
       const deadline = Date.now() + graceMs;
-      while (bridges.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (bridges.size + callLayer.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       for (const b of [...bridges]) b.hangup('shutting down');
+      for (const s of callLayer.sessions()) s.hangup('completed');
       const byeDeadline = Date.now() + 5000;
-      while (bridges.size > 0 && Date.now() < byeDeadline) await new Promise((r) => setTimeout(r, 50));
+      while (bridges.size + callLayer.size > 0 && Date.now() < byeDeadline) await new Promise((r) => setTimeout(r, 50));
       daemon.close();
     },
     close(): void {

@@ -15,7 +15,7 @@ import type { ServerTx } from '../transaction/server-tx.js';
 import type { DigestCredentials } from '../auth/digest-client.js';
 import { UasLeg, retransmitUntilAck } from './uas-leg.js';
 import { UacLeg } from './uac-leg.js';
-import type { DialogRegistry } from './registry.js';
+import type { DialogHandler, DialogRegistry } from './registry.js';
 import { destinationOf } from './target.js';
 
 /** Everything a bridge needs from the daemon. */
@@ -23,7 +23,7 @@ export interface BridgeContext {
   transactions: TransactionLayer;
   transport: TransportLayer;
   clock: Clock;
-  registry: DialogRegistry<Bridge>;
+  registry: DialogRegistry<DialogHandler>;
   /** Our Contact for a transport (`<sip:patchbay@host:port;transport=…>`). */
   contactFor(transport: string): string;
   /** Ring time before CANCEL (ms). */
@@ -51,7 +51,7 @@ function bodyOf(view: MessageView): Uint8Array | undefined {
 }
 
 /** One bridged call. */
-export class Bridge {
+export class Bridge implements DialogHandler {
   readonly a: UasLeg;
   readonly b: UacLeg;
   #ctx: BridgeContext;

@@ -6,6 +6,18 @@
 import type { MessageView } from '../wasm/message-view.js';
 import { dialogKey, type Dialog } from './dialog.js';
 
+import type { ServerTx } from '../transaction/server-tx.js';
+
+/** Whatever owns a dialog: the static-route Bridge, a TwiML call or one of its dial legs. */
+export interface DialogHandler {
+  /** An in-dialog request (not ACK) arrived on leg `side`. */
+  onRequest(side: 'a' | 'b', tx: ServerTx, request: MessageView): void;
+  /** The ACK for a 2xx we sent on leg `side`. */
+  onAck(side: 'a' | 'b', ack: MessageView): void;
+  /** A 2xx retransmission that reached no transaction (our ACK was lost). */
+  onStrayResponse(response: MessageView): void;
+}
+
 /** A leg of a bridge, as the registry knows it. */
 export interface DialogOwner<B> {
   bridge: B;

@@ -1,0 +1,237 @@
+/**
+ * ChildLeg: one attempt of a `<Dial>` (a child call, Direction
+ * outbound-dial). It sends the INVITE built from a resolved target (custom
+ * headers from the URI, the X-Twilio identity headers, callerId as the
+ * From user), answers digest challenges with the noun's credentials, keeps
+ * its CallRecord and status callbacks up to date, and once answered owns
+ * its dialog: a BYE from the far end ends it, other requests go to
+ * whoever the dial connected it to.
+ */
+import type { MessageView } from '../wasm/message-view.js';
+import type { HeaderField } from '../sip/message.js';
+import { newCallId, newTag } from '../sip/ids.js';
+import type { ServerTx } from '../transaction/server-tx.js';
+import type { Destination } from '../transport/transport.js';
+import { UacLeg } from '../dialog/uac-leg.js';
+import type { DialogHandler } from '../dialog/registry.js';
+import type { StatusCallbackEvent } from '../twiml/types.js';
+import type { CallContext } from './context.js';
+import { API_VERSION, type Params } from './params.js';
+import type { CallRecord, CallStatus } from './record.js';
+import { newSid } from './sid.js';
+import { StatusReporter, type StatusCallbackSpec } from './status-callbacks.js';
+
+/** Where a child call goes, resolved from a `<Dial>` noun. */
+export interface ResolvedTarget {
+  /** Request-URI (URI headers, region and edge removed). */
+  uri: string;
+  /** Custom headers from the URI, decoded. */
+  headers: HeaderField[];
+  destination: Destination;
+  /** An outbound proxy (egress profile): sent as a loose Route. */
+  route?: string;
+  credentials?: { username: string; password: string };
+  statusCallback?: StatusCallbackSpec;
+  /** Screening TwiML URL run on the child after answer. */
+  url?: string;
+  method: 'GET' | 'POST';
+}
+
+/** What the dial hears from a child. */
+export interface ChildEvents {
+  ringing(child: ChildLeg, response: MessageView): void;
+  answered(child: ChildLeg, response: MessageView): void;
+  /** The attempt ended without an answer; child.status and child.finalResponse say how. */
+  failed(child: ChildLeg): void;
+  /** The far end hung up an answered child (its BYE is answered already). */
+  hungUp(child: ChildLeg, bye: MessageView): void;
+  /** Any other in-dialog request from the answered child. */
+  request(child: ChildLeg, tx: ServerTx, request: MessageView): void;
+  /** The ACK of a 2xx we sent the child (a relayed re-INVITE). */
+  ack(child: ChildLeg, ack: MessageView): void;
+}
+
+/** Why we stop ringing a child. */
+export type CancelReason = 'timeout' | 'lost' | 'canceled';
+
+/** One child call. */
+export class ChildLeg implements DialogHandler {
+  readonly record: CallRecord;
+  readonly target: ResolvedTarget;
+  readonly uac: UacLeg;
+  /** The final response of the INVITE (2xx or failure), when there was one. */
+  finalResponse: MessageView | undefined;
+  /** The final SIP status (408 on timeout, 503 on transport failure). */
+  sipStatus = 0;
+  /** The message whose X- headers the action reports (final failure, or the BYE exchange). */
+  lastMessage: MessageView | undefined;
+  #ctx: CallContext;
+  #events: ChildEvents;
+  #status: StatusReporter;
+  #cancelReason: CancelReason | undefined;
+  #ended = false;
+  #finished = false;
+  #hangup: Promise<void> | undefined;
+  #answeredAt = 0;
+
+  /**
+   * @param parent   the parent's record (ParentCallSid, From)
+   * @param fromUser the From user (callerId, else the parent's caller)
+   * @param offer    our SDP offer (the parent's), or undefined for a late offer
+   */
+  constructor(ctx: CallContext, parent: CallRecord, target: ResolvedTarget, fromUser: string, offer: { body: Uint8Array; contentType: string } | undefined, events: ChildEvents) {
+    this.#ctx = ctx;
+    this.target = target;
+    this.#events = events;
+    const sid = newSid('CA');
+    const contact = ctx.contactFor(target.destination.transport);
+    const host = /@([^>;]+)/.exec(contact)?.[1] ?? '127.0.0.1';
+    const from = `sip:${fromUser}@${host}`;
+    const callId = newCallId();
+    const now = Date.now();
+    this.record = {
+      sid, accountSid: parent.accountSid, parentCallSid: parent.sid, direction: 'outbound-dial',
+      from, to: target.uri, status: 'initiated', dateCreated: now, dateUpdated: now, sipCallId: callId,
+    };
+    const headers: HeaderField[] = [
+      ...(target.route ? [['Route', `<${target.route}>`] as HeaderField] : []),
+      ['Max-Forwards', '70'],
+      ['From', `<${from}>;tag=${newTag()}`],
+      ['To', `<${target.uri}>`],
+      ['Call-ID', callId],
+      ['CSeq', '1 INVITE'],
+      ['Contact', contact],
+      ['X-Twilio-AccountSid', parent.accountSid],
+      ['X-Twilio-CallSid', sid],
+      ['X-Twilio-ApiVersion', API_VERSION],
+      ...target.headers,
+    ];
+    if (offer) headers.push(['Content-Type', offer.contentType]);
+    this.uac = new UacLeg(
+      { transactions: ctx.transactions, transport: ctx.transport, contact, credentials: target.credentials },
+      { method: 'INVITE', uri: target.uri, headers, body: offer?.body },
+      target.destination,
+      {
+        provisional: (r) => this.#provisional(r),
+        answered: (r) => this.#answered(r),
+        failed: (status, _reason, response) => this.#failed(status, response),
+      },
+    );
+    this.#status = new StatusReporter(ctx.webhooks, target.statusCallback, (code, message) => ctx.alert(sid, 'warning', code, message));
+  }
+
+  get sid(): string { return this.record.sid; }
+  get status(): CallStatus { return this.record.status; }
+  /** True once answered and not yet ended. */
+  get live(): boolean { return this.record.status === 'in-progress' && !this.#ended; }
+  /** True when the attempt is over (failed, or answered and ended). */
+  get ended(): boolean { return this.#ended; }
+  /** Seconds since answer (0 when never answered). */
+  get duration(): number { return this.#answeredAt ? Math.max(0, Math.round((Date.now() - this.#answeredAt) / 1000)) : 0; }
+
+  /** Create the record, report initiated, send the INVITE. */
+  start(): void {
+    this.#ctx.store.create(this.record);
+    void this.#status.fire('initiated', this.record, { SipCallId: this.record.sipCallId ?? '' });
+    this.uac.start();
+  }
+
+  #provisional(r: MessageView): void {
+    if (this.record.status === 'initiated') {
+      this.#set('ringing');
+      this.#fire('ringing');
+    }
+    this.#events.ringing(this, r);
+  }
+
+  #answered(r: MessageView): void {
+    this.finalResponse = r;
+    this.lastMessage = r;
+    this.sipStatus = r.statusCode;
+    this.#answeredAt = Date.now();
+    this.#ctx.registry.add(this.uac.dialog!, this, 'b');
+    this.#set('in-progress', { sipResponseCode: r.statusCode });
+    this.#fire('answered');
+    this.#events.answered(this, r);
+  }
+
+  #failed(status: number, response: MessageView | undefined): void {
+    this.finalResponse = response;
+    if (response) this.lastMessage = response;
+    this.sipStatus = status;
+    const reason = this.#cancelReason;
+    let final: CallStatus;
+    if (reason === 'timeout') final = 'no-answer';
+    else if (reason === 'canceled' || reason === 'lost') final = 'canceled';
+    else if (status === 486 || status === 600) final = 'busy';
+    else if (status === 408 || status === 480 || status === 487) final = 'no-answer';
+    else final = 'failed';
+    this.#finish(final);
+    this.#events.failed(this);
+  }
+
+  /** Stop ringing (CANCEL); the attempt ends through `failed`. */
+  cancel(reason: CancelReason): void {
+    if (this.#ended || this.record.status === 'in-progress') return;
+    this.#cancelReason ??= reason;
+    this.uac.cancel();
+  }
+
+  /** Hang up an answered child (or cancel a ringing one); resolves when its BYE is answered. */
+  hangup(): Promise<void> {
+    if (this.#hangup) return this.#hangup;
+    if (this.#ended) return Promise.resolve();
+    if (this.record.status !== 'in-progress') {
+      this.cancel('canceled');
+      return Promise.resolve();
+    }
+    this.#ended = true;
+    this.#hangup = this.uac.bye().then((response) => {
+      if (response) this.lastMessage = response;
+      this.#finish('completed');
+    });
+    return this.#hangup;
+  }
+
+  #finish(final: CallStatus): void {
+    this.#ended = true;
+    if (this.uac.dialog) this.#ctx.registry.remove(this.uac.dialog);
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#set(final, { sipResponseCode: this.sipStatus || undefined });
+    this.#fire('completed', { CallDuration: String(this.record.duration ?? 0), SipResponseCode: String(this.sipStatus || '') });
+  }
+
+  #set(status: CallStatus, patch: Partial<CallRecord> = {}): void {
+    this.#ctx.store.update(this.sid, status, patch);
+  }
+
+  #fire(event: StatusCallbackEvent, extra: Params = {}): void {
+    void this.#status.fire(event, this.record, { SipCallId: this.record.sipCallId ?? '', ...extra });
+  }
+
+  onRequest(_side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
+    const dialog = this.uac.dialog;
+    if (!dialog || !dialog.acceptRemoteSeq(request.cseqNumber, tx.method)) {
+      tx.respond(tx.createResponse(500, 'Server Internal Error', { headers: [['Retry-After', '1']] }));
+      return;
+    }
+    if (tx.method === 'BYE') {
+      tx.respond(tx.createResponse(200, 'OK'));
+      this.lastMessage = request;
+      this.uac.ended();
+      this.#finish('completed');
+      this.#events.hungUp(this, request);
+      return;
+    }
+    this.#events.request(this, tx, request);
+  }
+
+  onAck(_side: 'a' | 'b', ack: MessageView): void {
+    this.#events.ack(this, ack);
+  }
+
+  onStrayResponse(response: MessageView): void {
+    if (response.cseqMethod === 'INVITE') this.uac.ackRetransmission(response);
+  }
+}

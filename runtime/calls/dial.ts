@@ -1,0 +1,397 @@
+/**
+ * Executing `<Dial>` (SPEC-DETAIL.md §1, §2.6, §1.7): children rung in
+ * parallel (first to answer and pass screening wins, the rest get CANCEL
+ * or BYE) or in sequence (each until it fails or its `timeout` fires);
+ * answerOnBridge decides whether the parent is answered first (hold SDP,
+ * children get a late-offer INVITE, the winner's offer reaches the parent
+ * in a re-INVITE, RFC 3725 flow I) or only when a child answers (the
+ * parent's offer goes to the children, the winner's answer to the parent).
+ * Once connected, a Link relays in-dialog requests between the two legs
+ * until either hangs up, timeLimit fires or the caller presses `*` with
+ * hangupOnStar. The outcome is what the `action` request reports.
+ */
+import type { MessageView } from '../wasm/message-view.js';
+import type { HeaderField, OutgoingResponse } from '../sip/message.js';
+import type { ServerTx } from '../transaction/server-tx.js';
+import type { TimerHandle } from '../transport/clock.js';
+import { retransmitUntilAck } from '../dialog/uas-leg.js';
+import type { DialOpts } from '../twiml/types.js';
+import type { CallContext } from './context.js';
+import { ChildLeg, type ChildEvents, type ResolvedTarget } from './child.js';
+import type { ParentLeg, Sdp } from './parent.js';
+import type { CallRecord } from './record.js';
+import { holdAnswer } from './sdp.js';
+import { resolveTarget } from './targets.js';
+import { sipUser } from './params.js';
+
+/** DialCallStatus values a SIP dial can end with. */
+export type DialCallStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+/** How a `<Dial>` ended. */
+export interface DialResult {
+  status: DialCallStatus;
+  /** The child that was bridged, else the most relevant attempt. */
+  child: ChildLeg | undefined;
+  bridged: boolean;
+  /** Seconds the child was connected. */
+  duration: number;
+}
+
+/** What a dial needs from the call running it. */
+export interface DialHost {
+  readonly ctx: CallContext;
+  readonly record: CallRecord;
+  readonly parent: ParentLeg;
+  /** Aborted when the parent hangs up or the call gets new TwiML. */
+  readonly signal: AbortSignal;
+  /** Answer the parent (status in-progress); resolves with its ACK. */
+  answerParent(sdp: Sdp): Promise<MessageView | undefined>;
+  /** The link in-dialog requests of the parent go to (undefined when none). */
+  setLink(link: Link | undefined): void;
+  /** Run the screening TwiML on an answered child; true = connect it. */
+  screen(child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean>;
+  /** An absolute URL (relative ones resolve against the running document's URL). */
+  resolve(url: string): string;
+  /** Our address for SDP we make up (hold). */
+  mediaIp(): string;
+}
+
+const SDP = 'application/sdp';
+
+function sdpOf(message: MessageView | undefined): Sdp | undefined {
+  if (!message || message.bodyLength === 0) return undefined;
+  return { body: message.body.slice(), contentType: message.header('Content-Type') ?? SDP };
+}
+
+function relayedHeaders(view: MessageView): HeaderField[] {
+  const out: HeaderField[] = [];
+  for (let i = 0; i < view.headerCount; i++) {
+    const name = view.headerName(i);
+    const lower = name.toLowerCase();
+    if (lower === 'content-type' || lower === 'event' || lower === 'subscription-state' || lower === 'info-package' || /^x-/.test(lower)) {
+      out.push([name, view.valueAt(i) ?? '']);
+    }
+  }
+  return out;
+}
+
+/** DTMF `*` in an INFO body (application/dtmf-relay `Signal=*`, or application/dtmf `*`). */
+function isStar(request: MessageView): boolean {
+  const type = (request.header('Content-Type') ?? '').toLowerCase();
+  if (!type.startsWith('application/dtmf')) return false;
+  const text = new TextDecoder().decode(request.body);
+  return /signal\s*=\s*\*/i.test(text) || text.trim() === '*';
+}
+
+/**
+ * A connected parent and child: in-dialog requests go across, SDP towards
+ * the parent keeps the parent's origin line; a BYE on either side ends it.
+ */
+export class Link {
+  readonly child: ChildLeg;
+  #host: DialHost;
+  #opts: DialOpts;
+  #done: (how: 'child' | 'parent' | 'limit' | 'star' | 'aborted') => void;
+  #pendingAcks = new Map<'parent' | 'child', () => void>();
+  #limit: TimerHandle | undefined;
+  #over = false;
+  readonly ended: Promise<'child' | 'parent' | 'limit' | 'star' | 'aborted'>;
+
+  constructor(host: DialHost, child: ChildLeg, opts: DialOpts) {
+    this.#host = host;
+    this.child = child;
+    this.#opts = opts;
+    let done!: (how: 'child' | 'parent' | 'limit' | 'star' | 'aborted') => void;
+    this.ended = new Promise((resolve) => { done = resolve; });
+    this.#done = (how) => {
+      if (this.#over) return;
+      this.#over = true;
+      if (this.#limit !== undefined) host.ctx.clock.clearTimeout(this.#limit);
+      for (const stop of this.#pendingAcks.values()) stop();
+      this.#pendingAcks.clear();
+      done(how);
+    };
+    this.#limit = host.ctx.clock.setTimeout(() => {
+      void child.hangup().then(() => this.#done('limit'));
+    }, opts.timeLimit * 1000);
+    host.signal.addEventListener('abort', () => {
+      void child.hangup().then(() => this.#done('aborted'));
+    }, { once: true });
+  }
+
+  /** The child hung up. */
+  childHungUp(): void {
+    this.#done('child');
+  }
+
+  /** The parent hung up (its BYE is answered): hang up the child. */
+  parentHungUp(): void {
+    void this.child.hangup().then(() => this.#done('parent'));
+  }
+
+  /** An in-dialog request from the parent. */
+  fromParent(tx: ServerTx, request: MessageView): void {
+    if (tx.method === 'INFO' && this.#opts.hangupOnStar && isStar(request)) {
+      tx.respond(tx.createResponse(200, 'OK'));
+      void this.child.hangup().then(() => this.#done('star'));
+      return;
+    }
+    this.#relay(tx, request, 'child');
+  }
+
+  /** An in-dialog request from the child. */
+  fromChild(tx: ServerTx, request: MessageView): void {
+    this.#relay(tx, request, 'parent');
+  }
+
+  /** The ACK of a relayed re-INVITE's 2xx. */
+  acked(side: 'parent' | 'child'): void {
+    this.#pendingAcks.get(side)?.();
+    this.#pendingAcks.delete(side);
+  }
+
+  #relay(tx: ServerTx, request: MessageView, to: 'parent' | 'child'): void {
+    const parent = this.#host.parent;
+    let body: Uint8Array | undefined = request.bodyLength > 0 ? request.body.slice() : undefined;
+    if (to === 'parent') body = parent.origin.apply(body);
+    const send = to === 'parent'
+      ? parent.request(tx.method, { headers: relayedHeaders(request), body })
+      : this.child.uac.request(tx.method, { headers: relayedHeaders(request), body });
+    void send.then((response) => {
+      const status = response?.statusCode ?? 408;
+      const headers: HeaderField[] = response ? relayedHeaders(response) : [];
+      if (tx.method === 'INVITE' || tx.method === 'UPDATE') headers.push(['Contact', this.#host.ctx.contactFor(tx.source.transport)]);
+      let answer: Uint8Array | undefined = response && response.bodyLength > 0 ? response.body.slice() : undefined;
+      if (to === 'child') answer = parent.origin.apply(answer);
+      const out: OutgoingResponse = tx.createResponse(status, response?.reason ?? 'Request Timeout', { headers, body: answer });
+      tx.respond(out);
+      if (tx.method === 'INVITE' && status >= 200 && status < 300) {
+        const from = to === 'parent' ? 'child' : 'parent';
+        const ctx = this.#host.ctx;
+        this.#pendingAcks.set(from, retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => undefined));
+      }
+    });
+  }
+}
+
+/** One `<Dial>` being executed. */
+export class DialRun implements ChildEvents {
+  #host: DialHost;
+  #opts: DialOpts;
+  #targets: ResolvedTarget[] = [];
+  #children: ChildLeg[] = [];
+  #timers = new Map<ChildLeg, TimerHandle>();
+  #next = 0;
+  #winner: ChildLeg | undefined;
+  #finish!: (result: DialResult) => void;
+  #done = false;
+  #link: Link | undefined;
+  /** The parent's SDP children are offered (undefined = late offer). */
+  #offer: Sdp | undefined;
+
+  constructor(host: DialHost, opts: DialOpts) {
+    this.#host = host;
+    this.#opts = opts;
+  }
+
+  /** Run the dial to its end. */
+  async run(): Promise<DialResult> {
+    const { ctx, record } = this.#host;
+    for (const noun of this.#opts.nouns) {
+      const r = resolveTarget(ctx, noun);
+      if (r.ok) {
+        const t = r.value;
+        if (t.url) t.url = this.#host.resolve(t.url);
+        if (t.statusCallback) t.statusCallback = { ...t.statusCallback, url: this.#host.resolve(t.statusCallback.url) };
+        this.#targets.push(t);
+      }
+      else ctx.alert(record.sid, 'error', r.error.code, r.error.message);
+    }
+    if (this.#targets.length === 0) return { status: 'failed', child: undefined, bridged: false, duration: 0 };
+    const parent = this.#host.parent;
+    if (!parent.answered && !this.#opts.answerOnBridge) {
+      // answerOnBridge false: the caller is answered at once (on hold until a child connects)
+      void this.#host.answerParent({ body: holdAnswer(parent.offer?.body, this.#host.mediaIp()), contentType: SDP });
+    }
+    this.#offer = parent.answered ? undefined : parent.offer;
+    if (this.#host.signal.aborted) return { status: 'canceled', child: undefined, bridged: false, duration: 0 };
+    const result = new Promise<DialResult>((resolve) => { this.#finish = resolve; });
+    this.#host.signal.addEventListener('abort', () => this.#abort(), { once: true });
+    if (this.#opts.sequential) this.#startNext();
+    else while (this.#next < this.#targets.length) this.#startNext();
+    return result;
+  }
+
+  #startNext(): void {
+    const target = this.#targets[this.#next++];
+    if (!target) return;
+    const { ctx, record } = this.#host;
+    const callerUser = this.#opts.callerId ?? sipUser(record.from) ?? 'anonymous';
+    const child = new ChildLeg(ctx, record, target, callerUser, this.#offer, this);
+    this.#children.push(child);
+    ctx.store.emit({ type: 'dial.attempt', at: Date.now(), callSid: record.sid, childSid: child.sid, target: target.uri });
+    this.#timers.set(child, ctx.clock.setTimeout(() => child.cancel('timeout'), this.#opts.timeout * 1000));
+    child.start();
+  }
+
+  #clearTimer(child: ChildLeg): void {
+    const t = this.#timers.get(child);
+    if (t !== undefined) this.#host.ctx.clock.clearTimeout(t);
+    this.#timers.delete(child);
+  }
+
+  ringing(child: ChildLeg, response: MessageView): void {
+    if (this.#winner || this.#done) return;
+    const parent = this.#host.parent;
+    if (parent.answered || parent.finished) return;
+    // answerOnBridge: the caller hears the child's ringing (183 with its early media when there is some)
+    const status = response.statusCode === 183 && response.bodyLength > 0 ? 183 : 180;
+    parent.provisional(status, status === 183 ? 'Session Progress' : 'Ringing', status === 183 && this.#offer ? sdpOf(response) : undefined);
+    void child;
+  }
+
+  answered(child: ChildLeg, response: MessageView): void {
+    this.#clearTimer(child);
+    if (this.#winner || this.#done) {
+      void this.#decline(child, response);
+      return;
+    }
+    const target = child.target;
+    if (target.url) {
+      void this.#host.screen(child, target.url, target.method).then((connect) => {
+        if (this.#winner || this.#done || !connect) {
+          void this.#decline(child, response).then(() => this.#attemptOver());
+          return;
+        }
+        void this.#connect(child, response);
+      });
+      return;
+    }
+    void this.#connect(child, response);
+  }
+
+  failed(child: ChildLeg): void {
+    this.#clearTimer(child);
+    this.#attemptOver();
+  }
+
+  hungUp(child: ChildLeg): void {
+    if (this.#link?.child === child) this.#link.childHungUp();
+    else this.#attemptOver();
+  }
+
+  request(child: ChildLeg, tx: ServerTx, request: MessageView): void {
+    if (this.#link?.child === child) {
+      this.#link.fromChild(tx, request);
+      return;
+    }
+    // not connected yet (screening): keep the dialog alive, take no new media
+    if (tx.method === 'INVITE' || tx.method === 'UPDATE') tx.respond(tx.createResponse(491, 'Request Pending'));
+    else tx.respond(tx.createResponse(200, 'OK'));
+  }
+
+  ack(child: ChildLeg): void {
+    if (this.#link?.child === child) this.#link.acked('child');
+  }
+
+  /** The link, for the parent's in-dialog requests. */
+  get link(): Link | undefined { return this.#link; }
+
+  /** ACK a late-offer 2xx on hold (so it can be hung up cleanly), then BYE. */
+  async #decline(child: ChildLeg, response: MessageView): Promise<void> {
+    if (!this.#offer) child.uac.completeAck(holdAnswer(response.bodyLength > 0 ? response.body : undefined, this.#host.mediaIp()), SDP);
+    await child.hangup();
+  }
+
+  async #connect(child: ChildLeg, response: MessageView): Promise<void> {
+    this.#winner = child;
+    for (const other of this.#children) {
+      if (other === child) continue;
+      this.#clearTimer(other);
+      if (other.live) void other.hangup();
+      else other.cancel('lost');
+    }
+    const parent = this.#host.parent;
+    const childSdp = sdpOf(response);
+    let connected = true;
+    if (this.#offer) {
+      // early offer: the child's 2xx holds the answer to the caller's offer
+      if (!parent.answered) {
+        if (childSdp) await this.#host.answerParent(childSdp);
+        else connected = false;
+      }
+    } else if (!parent.answered) {
+      // the caller sent no offer: the child's offer goes in our 2xx, the caller's answer in its ACK
+      if (childSdp) {
+        const ack = await this.#host.answerParent(childSdp);
+        child.uac.completeAck(ack && ack.bodyLength > 0 ? ack.body.slice() : holdAnswer(childSdp.body, this.#host.mediaIp()), ack?.header('Content-Type') ?? SDP);
+      } else connected = false;
+    } else if (childSdp) {
+      // late offer to the child, the parent answered already: re-INVITE it with the child's offer
+      const r = await parent.request('INVITE', { headers: [['Content-Type', childSdp.contentType]], body: parent.origin.apply(childSdp.body) });
+      if (r && r.statusCode >= 200 && r.statusCode < 300 && r.bodyLength > 0) {
+        child.uac.completeAck(r.body.slice(), r.header('Content-Type') ?? SDP);
+      } else {
+        connected = false;
+        this.#host.ctx.alert(this.#host.record.sid, 'error', 32102, `re-INVITE of the caller with the answering party's media failed (${r?.statusCode ?? 'no response'})`);
+      }
+    } else {
+      connected = false;
+      this.#host.ctx.alert(this.#host.record.sid, 'error', 32103, 'the answering party sent no SDP offer in its 200 OK');
+    }
+    if (!connected || this.#host.signal.aborted || parent.finished && !parent.answered) {
+      await this.#decline(child, response);
+      this.#end({ status: this.#host.signal.aborted ? 'canceled' : 'failed', child, bridged: false, duration: 0 });
+      return;
+    }
+    const link = new Link(this.#host, child, this.#opts);
+    this.#link = link;
+    this.#host.setLink(link);
+    await link.ended;
+    this.#host.setLink(undefined);
+    this.#end({ status: 'completed', child, bridged: true, duration: child.duration });
+  }
+
+  /** An attempt ended without a connection: try the next (sequential) or see whether all are over. */
+  #attemptOver(): void {
+    if (this.#winner || this.#done) return;
+    if (this.#opts.sequential && this.#next < this.#targets.length && !this.#host.signal.aborted) {
+      this.#startNext();
+      return;
+    }
+    if (this.#children.some((c) => !c.ended)) return;
+    this.#end(this.#aggregate());
+  }
+
+  /** DialCallStatus when nobody was connected (SPEC-DETAIL §1.5 [OURS]). */
+  #aggregate(): DialResult {
+    const children = this.#children;
+    const declined = children.find((c) => c.status === 'completed');
+    if (declined) return { status: 'completed', child: declined, bridged: false, duration: 0 };
+    const busy = children.find((c) => c.status === 'busy');
+    if (busy) return { status: 'busy', child: busy, bridged: false, duration: 0 };
+    const noAnswer = children.find((c) => c.status === 'no-answer');
+    if (noAnswer) return { status: 'no-answer', child: noAnswer, bridged: false, duration: 0 };
+    const canceled = children.find((c) => c.status === 'canceled');
+    if (canceled) return { status: 'canceled', child: canceled, bridged: false, duration: 0 };
+    return { status: 'failed', child: children[children.length - 1], bridged: false, duration: 0 };
+  }
+
+  #abort(): void {
+    if (this.#winner) return; // the link hangs up the child
+    for (const c of this.#children) {
+      this.#clearTimer(c);
+      if (c.live) void c.hangup().then(() => this.#attemptOver());
+      else c.cancel('canceled');
+    }
+    this.#next = this.#targets.length;
+    if (this.#children.every((c) => c.ended)) this.#end({ status: 'canceled', child: this.#children.at(-1), bridged: false, duration: 0 });
+  }
+
+  #end(result: DialResult): void {
+    if (this.#done) return;
+    this.#done = true;
+    for (const c of [...this.#timers.keys()]) this.#clearTimer(c);
+    this.#finish(result);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * CallLayer: inbound calls run the configured TwiML application; the REST
+ * API's originate/redirect/end act on live calls (CallControl).
+ */
+import type { MessageView } from '../wasm/message-view.js';
+import type { ServerTx } from '../transaction/server-tx.js';
+import { newTag } from '../sip/ids.js';
+import { UasLeg } from '../dialog/uas-leg.js';
+import { uriOf } from '../dialog/target.js';
+import type { CallContext } from './context.js';
+import type { CallControl, ControlResult, OriginateRequest } from './control.js';
+import { InboundParent } from './parent.js';
+import { xHeaderParams, type Params } from './params.js';
+import type { CallRecord } from './record.js';
+import { CallSession } from './session.js';
+import { newSid } from './sid.js';
+import { originate } from './originate.js';
+
+/** Inbound TwiML calls and call control. */
+export class CallLayer implements CallControl {
+  readonly ctx: CallContext;
+  #sessions = new Map<string, CallSession>();
+
+  constructor(ctx: CallContext) {
+    this.ctx = ctx;
+  }
+
+  /** Live TwiML calls. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Every live session (drain). */
+  sessions(): CallSession[] {
+    return [...this.#sessions.values()];
+  }
+
+  /** An admitted inbound INVITE: ring, fetch the voice URL, run the TwiML. */
+  inbound(tx: ServerTx, request: MessageView): void {
+    const ctx = this.ctx;
+    const voiceUrl = ctx.config.voiceUrl!;
+    const uas = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport) }, tx, newTag());
+    const parent = new InboundParent(uas);
+    const now = Date.now();
+    const record: CallRecord = {
+      sid: newSid('CA'), accountSid: ctx.config.accountSid, direction: 'inbound',
+      from: uriOf(request.header('From') ?? ''), to: request.requestUri ?? '',
+      status: 'ringing', dateCreated: now, dateUpdated: now, sipCallId: request.callId ?? '',
+    };
+    ctx.store.create(record);
+    const params: Params = {
+      SipCallId: request.callId ?? '',
+      SipDomain: (/^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(record.to)?.[1]) ?? '',
+      SipDomainSid: ctx.config.sipDomainSid,
+      SipSourceIp: tx.source.host,
+      ...xHeaderParams(request, 'SipHeader_'),
+    };
+    const session = new CallSession(ctx, record, parent, params, (s) => this.#sessions.delete(s.record.sid));
+    this.#sessions.set(record.sid, session);
+    tx.on('cancel', () => session.cancelled());
+    // Twilio rings the caller while it fetches the TwiML (SPEC-DETAIL §1.7)
+    parent.provisional(180, 'Ringing');
+    const c = ctx.config;
+    void session.run({ url: voiceUrl, method: c.voiceMethod, params, fallback: c.fallbackUrl ? { url: c.fallbackUrl, method: c.fallbackMethod } : undefined });
+  }
+
+  /** Add a session created elsewhere (originate). */
+  adopt(session: CallSession): void {
+    this.#sessions.set(session.record.sid, session);
+  }
+
+  forget(session: CallSession): void {
+    this.#sessions.delete(session.record.sid);
+  }
+
+  originate(request: OriginateRequest): Promise<ControlResult<CallRecord>> {
+    return originate(this, request);
+  }
+
+  redirect(sid: string, source: { url: string; method: 'GET' | 'POST' } | { twiml: string }): ControlResult<CallRecord> {
+    const session = this.#sessions.get(sid);
+    if (!session) return this.#notLive(sid);
+    session.redirect('twiml' in source ? source : { url: source.url, method: source.method });
+    return { ok: true, value: session.record };
+  }
+
+  end(sid: string, status: 'completed' | 'canceled'): ControlResult<CallRecord> {
+    const session = this.#sessions.get(sid);
+    if (!session) return this.#notLive(sid);
+    if (status === 'canceled' && session.parent.answered) return { ok: true, value: session.record };
+    session.hangup(status === 'canceled' ? 'canceled' : 'completed');
+    return { ok: true, value: session.record };
+  }
+
+  #notLive(sid: string): ControlResult<CallRecord> {
+    const known = this.ctx.store.get(sid);
+    if (known) return { ok: true, value: known };
+    return { ok: false, error: { code: 20404, message: `The requested resource /Calls/${sid}.json was not found`, status: 404 } };
+  }
+}

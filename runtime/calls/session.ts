@@ -1,0 +1,382 @@
+/**
+ * CallSession: one parent call running TwiML. It fetches the document
+ * (voice URL, then the fallback URL), runs its verbs in order (`<Dial>`,
+ * `<Hangup>`, `<Reject>`, `<Redirect>`, `<Pause>`; media verbs are
+ * reported and skipped), fetches `action` after a Dial and continues with
+ * what it returns, and owns the parent's dialog: a BYE or CANCEL from the
+ * caller ends everything; other in-dialog requests go to the connected
+ * child, or are answered here while nobody is connected.
+ */
+import type { MessageView } from '../wasm/message-view.js';
+import type { HeaderField } from '../sip/message.js';
+import type { ServerTx } from '../transaction/server-tx.js';
+import { retransmitUntilAck } from '../dialog/uas-leg.js';
+import type { DialogHandler } from '../dialog/registry.js';
+import { validateSipTarget } from '../sip/sip-target.js';
+import { parseTwiml } from '../twiml/parse.js';
+import type { DialOpts, Verb } from '../twiml/types.js';
+import type { CallContext } from './context.js';
+import type { ChildLeg } from './child.js';
+import { DialRun, type DialHost, type DialResult, type Link } from './dial.js';
+import type { ParentLeg, Sdp } from './parent.js';
+import { callParams, xHeaderParams, type Params } from './params.js';
+import type { CallRecord, CallStatus } from './record.js';
+import { holdAnswer } from './sdp.js';
+import { StatusReporter } from './status-callbacks.js';
+
+/** Where the next document comes from. */
+export type TwimlSource = { url: string; method: 'GET' | 'POST'; params?: Params; fallback?: { url: string; method: 'GET' | 'POST' } } | { twiml: string };
+
+/** Most documents one call may fetch (Redirect loops end here). */
+const MAX_DOCUMENTS = 100;
+/** Document parse failure. */
+const PARSE_FAILURE = 12100;
+/** Cannot `<Dial>` from a child's screening TwiML. */
+const DIAL_IN_SCREENING = 13201;
+
+const SDP = 'application/sdp';
+
+/** Reasons the verb loop stops early. */
+class Interrupted extends Error {}
+
+/** One parent call. */
+export class CallSession implements DialogHandler, DialHost {
+  readonly ctx: CallContext;
+  readonly record: CallRecord;
+  readonly parent: ParentLeg;
+  /** Extra parameters of the first request (SipCallId, SipHeader_…). */
+  readonly initialParams: Params;
+  #abort = new AbortController();
+  #link: Link | undefined;
+  #pendingAck: (() => void) | undefined;
+  #ended = false;
+  #redirect: TwimlSource | undefined;
+  #status: StatusReporter;
+  #onEnded: (session: CallSession) => void;
+  #documents = 0;
+  /** URL of the running document: relative URLs in it resolve against it, as Twilio does. */
+  #base: string | undefined;
+
+  /**
+   * @param status  the call's own status callbacks (default: the configured one for inbound calls, completed only)
+   */
+  constructor(ctx: CallContext, record: CallRecord, parent: ParentLeg, initialParams: Params, onEnded: (session: CallSession) => void, status?: StatusReporter) {
+    this.ctx = ctx;
+    this.record = record;
+    this.parent = parent;
+    this.initialParams = initialParams;
+    this.#onEnded = onEnded;
+    const cb = ctx.config.statusCallback;
+    this.#status = status ?? new StatusReporter(ctx.webhooks, cb ? { url: cb, method: ctx.config.statusCallbackMethod, events: ['completed'] } : undefined,
+      (code, message) => ctx.alert(record.sid, 'warning', code, message));
+  }
+
+  get signal(): AbortSignal { return this.#abort.signal; }
+  get ended(): boolean { return this.#ended; }
+
+  mediaIp(): string {
+    const contact = this.ctx.contactFor('udp');
+    const host = /@(\[[^\]]+\]|[^:;>]+)/.exec(contact)?.[1] ?? '127.0.0.1';
+    return host.replace(/^\[|\]$/g, '');
+  }
+
+  /** An absolute URL for `url` (relative ones resolve against the running document's URL). */
+  resolve(url: string): string {
+    try {
+      return new URL(url, this.#base).href;
+    } catch {
+      return url;
+    }
+  }
+
+  setLink(link: Link | undefined): void {
+    this.#link = link;
+  }
+
+  async answerParent(sdp: Sdp): Promise<MessageView | undefined> {
+    if (this.parent.answered || this.parent.finished) return undefined;
+    const ack = this.parent.answer(sdp);
+    if (this.parent.dialog) this.ctx.registry.add(this.parent.dialog, this, 'a');
+    this.ctx.store.update(this.record.sid, 'in-progress');
+    return ack;
+  }
+
+  /** Run `source` and everything it leads to, then end the call. */
+  async run(source: TwimlSource): Promise<void> {
+    let next: TwimlSource | undefined = source;
+    try {
+      while (next && !this.#ended) {
+        const verbs = await this.#load(next);
+        next = undefined;
+        if (!verbs) break;
+        next = await this.#execute(verbs);
+        if (this.#redirect) {
+          next = this.#redirect;
+          this.#redirect = undefined;
+          this.#abort = new AbortController();
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Interrupted)) {
+        this.ctx.log.error('call failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) });
+        this.ctx.alert(this.record.sid, 'error', 11200, `internal error: ${(e as Error).message}`);
+      }
+      if (this.#redirect) {
+        const r = this.#redirect;
+        this.#redirect = undefined;
+        this.#abort = new AbortController();
+        return this.run(r);
+      }
+    }
+    this.hangup('completed');
+  }
+
+  /** Fetch and parse a document (with the fallback URL on failure); undefined = the call ended with an error. */
+  async #load(source: TwimlSource): Promise<Verb[] | undefined> {
+    if (++this.#documents > MAX_DOCUMENTS) {
+      this.#fail(11215, `more than ${MAX_DOCUMENTS} TwiML documents for one call (a <Redirect> loop?)`);
+      return undefined;
+    }
+    if ('twiml' in source) return this.#parse(source.twiml, 'inline TwiML', this.record.sid);
+    const first = await this.#fetch(source.url, source.method, source.params);
+    if (first.ok) return first.verbs;
+    if (source.fallback) {
+      const again = await this.#fetch(source.fallback.url, source.fallback.method, { ...source.params, ErrorCode: String(first.code), ErrorUrl: source.url });
+      if (again.ok) return again.verbs;
+      this.#fail(again.code, again.message);
+      return undefined;
+    }
+    this.#fail(first.code, first.message);
+    return undefined;
+  }
+
+  async #fetch(url: string, method: 'GET' | 'POST', extra: Params | undefined, call: CallRecord = this.record): Promise<{ ok: true; verbs: Verb[] } | { ok: false; code: number; message: string }> {
+    const params: Params = { ...callParams(call), ...extra };
+    const r = await this.ctx.webhooks.request({ url, method, params });
+    if (this.#ended) throw new Interrupted();
+    if (r.ok && call === this.record) this.#base = r.value.url;
+    if (!r.ok) {
+      this.ctx.alert(call.sid, 'error', r.error.twilioCode, r.error.message);
+      return { ok: false, code: 11200, message: `${url}: ${r.error.message}` };
+    }
+    const verbs = this.#parse(r.value.body, url, call.sid);
+    return verbs ? { ok: true, verbs } : { ok: false, code: PARSE_FAILURE, message: `${url}: invalid TwiML` };
+  }
+
+  #parse(xml: string, where: string, sid: string): Verb[] | undefined {
+    const doc = parseTwiml(xml, {
+      validateSipUri: (uri) => {
+        const r = validateSipTarget(this.ctx.parser, uri);
+        return r.ok ? { ok: true } : { ok: false, message: r.error.message, twilioCode: r.error.twilioCode };
+      },
+    });
+    if (!doc.ok) {
+      this.ctx.alert(sid, 'error', doc.error.code, `${where}: ${doc.error.path}: ${doc.error.message}`);
+      return undefined;
+    }
+    for (const w of doc.value.warnings) this.ctx.alert(sid, 'warning', w.code, `${where}: ${w.path}: ${w.message}`);
+    return doc.value.verbs;
+  }
+
+  /** Run verbs; returns the next document source (action, Redirect) or undefined when the document ended. */
+  async #execute(verbs: Verb[]): Promise<TwimlSource | undefined> {
+    for (const verb of verbs) {
+      if (this.#ended || this.#redirect) return undefined;
+      switch (verb.kind) {
+        case 'hangup':
+          return undefined;
+        case 'reject':
+          this.#reject(verb.reason);
+          return undefined;
+        case 'redirect':
+          return { url: this.resolve(verb.url), method: verb.method };
+        case 'pause':
+          await this.#sleep(verb.length * 1000);
+          break;
+        case 'unsupported':
+          break;
+        case 'dial': {
+          const next = await this.#dial(verb);
+          if (next) return next;
+          break;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.#abort.signal;
+      const t = this.ctx.clock.setTimeout(() => resolve(), ms);
+      signal.addEventListener('abort', () => { this.ctx.clock.clearTimeout(t); resolve(); }, { once: true });
+    });
+  }
+
+  async #dial(opts: DialOpts): Promise<TwimlSource | undefined> {
+    const result = await new DialRun(this, opts).run();
+    if (!opts.action) return undefined;
+    const params = this.#actionParams(result);
+    const action = this.resolve(opts.action);
+    if (this.#ended) {
+      // the caller hung up: action is still told (bookkeeping), its TwiML is not run
+      void this.ctx.webhooks.request({ url: action, method: opts.method, params: { ...callParams(this.record), ...params } });
+      return undefined;
+    }
+    return { url: action, method: opts.method, params };
+  }
+
+  #actionParams(result: DialResult): Params {
+    const p: Params = { DialCallStatus: result.status, DialBridged: String(result.bridged) };
+    const child = result.child;
+    if (child) {
+      p.DialCallSid = child.sid;
+      p.DialCallDuration = String(result.duration);
+      p.DialSipCallId = child.record.sipCallId ?? '';
+      if (child.sipStatus) p.DialSipResponseCode = String(child.sipStatus);
+      Object.assign(p, xHeaderParams(child.lastMessage, 'DialSipHeader_'));
+    }
+    return p;
+  }
+
+  /** Screening: run `url`'s TwiML for the child; `<Hangup>`/`<Reject>` decline it, `<Dial>` is refused (13201). */
+  async screen(child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean> {
+    const answered = child.finalResponse;
+    const extra: Params = {
+      SipCallId: child.record.sipCallId ?? '',
+      SipDomain: child.target.destination.host,
+      SipDomainSid: this.ctx.config.sipDomainSid,
+      SipSourceIp: child.target.destination.host,
+      ...xHeaderParams(answered, 'SipHeader_'),
+    };
+    let source: TwimlSource | undefined = { url, method, params: extra };
+    for (let n = 0; source && n < 10; n++) {
+      if ('twiml' in source) return true;
+      const doc: { ok: true; verbs: Verb[] } | { ok: false; code: number; message: string } | undefined = await this.#fetch(source.url, source.method, source.params, child.record).catch(() => undefined);
+      if (!doc || !doc.ok) return false;
+      source = undefined;
+      for (const verb of doc.verbs) {
+        if (!child.live || this.#ended) return false;
+        if (verb.kind === 'hangup' || verb.kind === 'reject') return false;
+        if (verb.kind === 'dial') {
+          this.ctx.alert(child.sid, 'error', DIAL_IN_SCREENING, `${url}: <Dial> is not allowed in the screening TwiML of a dialled party`);
+          return false;
+        }
+        if (verb.kind === 'pause') await this.#sleep(verb.length * 1000);
+        if (verb.kind === 'redirect') { source = { url: this.resolve(verb.url), method: verb.method, params: extra }; break; }
+      }
+    }
+    return child.live && !this.#ended;
+  }
+
+  #reject(reason: 'busy' | 'rejected'): void {
+    if (this.parent.answered) return;
+    const status = reason === 'busy' ? 486 : 603;
+    this.parent.reject(status, reason === 'busy' ? 'Busy Here' : 'Decline');
+    this.#end(reason === 'busy' ? 'busy' : 'failed');
+  }
+
+  /** End the call with an error: unanswered → 500 with the code in a Reason header; answered → BYE. */
+  #fail(code: number, message: string): void {
+    this.ctx.alert(this.record.sid, 'error', code, message);
+    if (!this.parent.answered && !this.parent.finished) {
+      this.parent.reject(500, 'Server Internal Error', [['Reason', `SIP;cause=500;text="Twilio error ${code}"`], ['Warning', `399 patchbay "${code} ${message.replace(/["\\\r\n]/g, '')}"`]]);
+      this.#end('failed', { errorCode: code, errorMessage: message });
+    }
+  }
+
+  /** Hang up whatever is up and end the call (`status` is used when it was never answered and never rejected). */
+  hangup(status: CallStatus = 'completed'): void {
+    if (this.#ended) return;
+    if (!this.parent.answered && !this.parent.finished) {
+      // the document ended or said <Hangup> before anything answered the caller
+      this.parent.reject(603, 'Decline');
+      this.#end(status);
+      return;
+    }
+    if (this.parent.answered) void this.parent.request('BYE');
+    this.#end(status);
+  }
+
+  /** Replace the running document (REST API redirect): the current verb (a Dial too) stops. */
+  redirect(source: TwimlSource): void {
+    if (this.#ended) return;
+    this.#redirect = source;
+    this.#abort.abort();
+  }
+
+  /** The caller cancelled the INVITE. */
+  cancelled(): void {
+    if (this.#ended) return;
+    this.parent.reject(487, 'Request Terminated');
+    this.#end('canceled');
+  }
+
+  #end(status: CallStatus, patch: Partial<CallRecord> = {}): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#abort.abort();
+    this.#pendingAck?.();
+    this.parent.dispose();
+    if (this.parent.dialog) this.ctx.registry.remove(this.parent.dialog);
+    const final: CallStatus = this.parent.answered ? 'completed' : status;
+    const record = this.ctx.store.update(this.record.sid, final, patch) ?? this.record;
+    void this.#status.fire('completed', record, { CallDuration: String(record.duration ?? 0), ...(record.sipResponseCode ? { SipResponseCode: String(record.sipResponseCode) } : {}) });
+    this.#onEnded(this);
+  }
+
+  onRequest(_side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
+    const dialog = this.parent.dialog;
+    if (!dialog || !dialog.acceptRemoteSeq(request.cseqNumber, tx.method)) {
+      tx.respond(tx.createResponse(500, 'Server Internal Error', { headers: [['Retry-After', '1']] }));
+      return;
+    }
+    if (tx.method === 'BYE') {
+      tx.respond(tx.createResponse(200, 'OK'));
+      const link = this.#link;
+      this.#end('completed');
+      link?.parentHungUp();
+      return;
+    }
+    if (this.#link) {
+      this.#link.fromParent(tx, request);
+      return;
+    }
+    this.#answerLocally(tx, request);
+  }
+
+  /** Nobody is connected: keep the caller on hold, answer what needs an answer. */
+  #answerLocally(tx: ServerTx, request: MessageView): void {
+    if (tx.method === 'INVITE' || tx.method === 'UPDATE') {
+      const offer = request.bodyLength > 0 ? request.body.slice() : undefined;
+      const headers: HeaderField[] = [['Contact', this.ctx.contactFor(tx.source.transport)]];
+      const body = offer ? this.parent.origin.apply(holdAnswer(offer, this.mediaIp())) : undefined;
+      if (body) headers.push(['Content-Type', SDP]);
+      const out = tx.createResponse(200, 'OK', { headers, body });
+      tx.respond(out);
+      if (tx.method === 'INVITE') {
+        const ctx = this.ctx;
+        this.#pendingAck = retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => undefined);
+      }
+      return;
+    }
+    if (tx.method === 'INFO' || tx.method === 'OPTIONS' || tx.method === 'NOTIFY') {
+      tx.respond(tx.createResponse(200, 'OK'));
+      return;
+    }
+    tx.respond(tx.createResponse(405, 'Method Not Allowed', { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY']] }));
+  }
+
+  onAck(_side: 'a' | 'b', ack: MessageView): void {
+    if (this.#pendingAck) {
+      this.#pendingAck();
+      this.#pendingAck = undefined;
+    }
+    this.#link?.acked('parent');
+    this.parent.acked(ack);
+  }
+
+  onStrayResponse(response: MessageView): void {
+    void response;
+  }
+}

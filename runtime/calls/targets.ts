@@ -1,0 +1,70 @@
+/**
+ * From a `<Dial>` noun to a ResolvedTarget: `<Sip>` URIs are taken apart by
+ * the WASM validator (custom headers decoded, `region`/`edge` stripped from
+ * the Request-URI, TLS on 5061 by default); `<Number>` and `<Client>` go
+ * through the configured URI templates; the egress profile of the region
+ * adds an outbound proxy.
+ */
+import { validateSipTarget } from '../sip/sip-target.js';
+import type { HeaderField } from '../sip/message.js';
+import type { DialNoun } from '../twiml/types.js';
+import type { CallContext } from './context.js';
+import type { ResolvedTarget } from './child.js';
+
+/** A noun that cannot be dialled: Twilio code and message. */
+export interface TargetError {
+  code: number;
+  message: string;
+}
+
+/** Invalid dial target / number format (no route configured for it). */
+const NO_NUMBER_ROUTE = 13224;
+const NO_CLIENT_ROUTE = 13224;
+
+function fill(template: string, placeholder: string, value: string): string {
+  return template.split(placeholder).join(encodeURIComponent(value).replace(/%2B/g, '+'));
+}
+
+/** Resolve one noun. */
+export function resolveTarget(ctx: CallContext, noun: DialNoun): { ok: true; value: ResolvedTarget } | { ok: false; error: TargetError } {
+  let uri: string;
+  const extraHeaders: HeaderField[] = [];
+  if (noun.kind === 'sip') {
+    uri = noun.uri;
+  } else if (noun.kind === 'number') {
+    const t = ctx.config.numberRoute;
+    if (!t) return { ok: false, error: { code: NO_NUMBER_ROUTE, message: `<Number>${noun.number}</Number>: no --number-route is configured to reach numbers` } };
+    uri = fill(t, '{number}', noun.number.replace(/[\s()-]/g, ''));
+  } else {
+    const t = ctx.config.clientRoute;
+    if (!t) return { ok: false, error: { code: NO_CLIENT_ROUTE, message: `<Client>${noun.identity}</Client>: no --client-route is configured to reach clients` } };
+    uri = fill(t, '{client}', noun.identity);
+    for (const p of noun.parameters) extraHeaders.push([`X-${p.name.replace(/[^A-Za-z0-9-]/g, '')}`, p.value]);
+  }
+  const checked = validateSipTarget(ctx.parser, uri);
+  if (!checked.ok) return { ok: false, error: { code: checked.error.twilioCode ?? 13243, message: `invalid dial target "${uri}": ${checked.error.message}` } };
+  // the Request-URI: no URI headers, no region/edge (they pick our egress, they are not the far end's business)
+  let requestUri = checked.uri.replace(/;(region|edge)=[^;?]*/gi, '');
+  if (checked.scheme === 'sips') requestUri = `sip:${requestUri.slice(5)}${/;transport=/i.test(requestUri) ? '' : ';transport=tls'}`;
+  const headers: HeaderField[] = [...checked.headers.map((h): HeaderField => [h.name, h.value]), ...extraHeaders];
+  const host = checked.host.startsWith('[') ? checked.host.slice(1, -1) : checked.host;
+  const egress = ctx.config.egress[checked.region];
+  const target: ResolvedTarget = {
+    uri: requestUri,
+    headers,
+    destination: { transport: checked.transport, host, port: checked.effectivePort },
+    method: noun.method,
+  };
+  if (egress?.proxy) {
+    const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)(?::(\d+))?(?:.*;transport=(udp|tcp|tls))?/i.exec(egress.proxy);
+    if (m) {
+      const transport = (m[3]?.toLowerCase() ?? checked.transport) as 'udp' | 'tcp' | 'tls';
+      target.destination = { transport, host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : transport === 'tls' ? 5061 : 5060 };
+      target.route = /;lr/i.test(egress.proxy) ? egress.proxy : `${egress.proxy};lr`;
+    }
+  }
+  if (noun.kind === 'sip' && noun.username !== undefined) target.credentials = { username: noun.username, password: noun.password ?? '' };
+  if (noun.statusCallback) target.statusCallback = { url: noun.statusCallback, method: noun.statusCallbackMethod, events: noun.statusCallbackEvent };
+  if (noun.url) target.url = noun.url;
+  return { ok: true, value: target };
+}
