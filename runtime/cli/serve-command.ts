@@ -1,10 +1,22 @@
 /**
  * `patchbay serve`: run the daemon until SIGTERM/SIGINT, then drain.
+ *
+ * Start-up order: the daemon, then the completed calls read back from the
+ * CDR (when a CDR directory is set) into the call store, the CDR writer, the
+ * metrics and the HTTP side. Shutdown: drain the daemon, close HTTP, then
+ * flush and close the CDR writer.
  */
 import { loadConfig, serveHelp, ConfigError } from '../config.js';
 import { createLogger } from '../log.js';
 import { startDaemon } from '../daemon.js';
 import { startHttp } from '../http/server.js';
+import { httpSettingsFromEnv, HttpSettingsError, type HttpSettings } from '../http/settings.js';
+import { Metrics } from '../metrics/metrics.js';
+import { CdrWriter, attachCdr } from '../cdr/writer.js';
+import { readCdr } from '../cdr/reader.js';
+
+/** Completed calls restored from the CDR at start-up (the store's window). */
+const RESTORE_LIMIT = 10_000;
 
 /** Run the daemon; resolves with the exit code once it has stopped. */
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -13,10 +25,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 0;
   }
   let config;
+  let settings: HttpSettings;
   try {
     config = loadConfig(argv);
+    // TODO(config): API credentials and CDR settings come from PATCHBAY_* environment variables until config.ts has them
+    settings = httpSettingsFromEnv(process.env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof HttpSettingsError) {
       process.stderr.write(`patchbay serve: ${err.message}\n`);
       return 2;
     }
@@ -25,23 +40,52 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const log = createLogger(config.log.level);
   let daemon;
   let http;
+  let cdr: CdrWriter | undefined;
+  let detachCdr: (() => void) | undefined;
+  let metrics: Metrics | undefined;
   try {
     daemon = await startDaemon(config, log);
-    http = await startHttp(config.http.host, config.http.port, () => daemon!.stats());
+    if (settings.cdrDir !== undefined) {
+      const restored = await readCdr(settings.cdrDir, RESTORE_LIMIT);
+      daemon.calls.restore(restored.records);
+      log.info('cdr restored', { dir: settings.cdrDir, calls: restored.records.length, skippedLines: restored.skipped, files: restored.files.length });
+      const cdrLog = log.child('cdr');
+      const writer = await CdrWriter.open({
+        dir: settings.cdrDir, maxBytes: settings.cdrMaxBytes, keep: settings.cdrKeep,
+        onError: (error) => cdrLog.error('cdr write failed', { error: error.message }),
+      });
+      cdr = writer;
+      detachCdr = attachCdr(daemon.calls, writer);
+    }
+    const d = daemon;
+    const writer = cdr;
+    metrics = new Metrics({ store: d.calls, stats: () => d.stats(), transportStats: () => d.transportStats(), cdr: writer && (() => writer.stats) });
+    http = await startHttp({
+      host: config.http.host, port: config.http.port, stats: () => d.stats(), store: d.calls, control: d.control,
+      transportStats: () => d.transportStats(), accountSid: settings.credentials?.accountSid, authToken: settings.credentials?.authToken,
+      metrics, log: log.child('http'),
+    });
   } catch (err) {
     log.error('cannot start', { error: (err as Error).message });
+    detachCdr?.();
+    metrics?.close();
+    await cdr?.close();
     daemon?.close();
     return 1;
   }
-  log.info('ready', { http: `http://${config.http.host}:${http.port}`, sip: daemon.endpoints });
+  if (!settings.credentials) log.warn('REST API disabled: set PATCHBAY_ACCOUNT_SID and PATCHBAY_AUTH_TOKEN');
+  log.info('ready', { http: `http://${config.http.host}:${http.port}`, sip: daemon.endpoints, cdr: settings.cdrDir ?? null });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       log.info('stopping', { signal, graceSeconds: config.drainGraceSeconds });
-      void daemon.drain(config.drainGraceSeconds * 1000).then(() => {
+      void daemon.drain(config.drainGraceSeconds * 1000).then(async () => {
         http.close();
+        metrics?.close();
+        detachCdr?.();
+        await cdr?.close();
         log.info('stopped', daemon.stats() as unknown as Record<string, unknown>);
         resolve(0);
       });

@@ -39,6 +39,26 @@ export interface WebhookClientOptions {
   readonly maxBodyBytes?: number;
   /** Most redirects followed for one request (default 10). */
   readonly maxRedirects?: number;
+  /**
+   * Told once per `request()` when it settles (after retries and redirects),
+   * e.g. for a latency histogram. Must not throw; an exception is ignored.
+   */
+  readonly onComplete?: (outcome: WebhookOutcome) => void;
+}
+
+/** What `onComplete` is told about one settled request. */
+export interface WebhookOutcome {
+  /** The requested URL, without userinfo or fragment. */
+  readonly url: string;
+  readonly method: WebhookMethod;
+  /** Wall time of the whole request, retries and redirects included, in milliseconds. */
+  readonly ms: number;
+  /** True for a 2xx response. */
+  readonly ok: boolean;
+  /** The final HTTP status, when a response was received. */
+  readonly status?: number;
+  /** The Twilio error code of a failure (11200, 11205, …). */
+  readonly twilioCode?: number;
 }
 
 /** One webhook request. */
@@ -138,6 +158,7 @@ class FetchWebhookClient implements WebhookClient {
   readonly #userAgent: string;
   readonly #maxBodyBytes: number;
   readonly #maxRedirects: number;
+  readonly #onComplete: ((outcome: WebhookOutcome) => void) | undefined;
 
   constructor(options: WebhookClientOptions) {
     this.#accountSid = options.accountSid;
@@ -147,9 +168,26 @@ class FetchWebhookClient implements WebhookClient {
     this.#userAgent = options.userAgent ?? 'TwilioProxy/1.1 Patchbay/0.1';
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     this.#maxRedirects = options.maxRedirects ?? 10;
+    this.#onComplete = options.onComplete;
   }
 
   async request(request: WebhookRequest): Promise<Result<WebhookResponse, WebhookError>> {
+    if (this.#onComplete === undefined) return this.#request(request);
+    const started = performance.now();
+    const result = await this.#request(request);
+    const base = { url: result.ok ? signableUrl(request.url) : result.error.url, method: request.method ?? 'POST', ms: performance.now() - started };
+    const outcome: WebhookOutcome = result.ok
+      ? { ...base, ok: true, status: result.value.status }
+      : { ...base, ok: false, status: result.error instanceof WebhookHttpStatusError ? result.error.status : undefined, twilioCode: result.error.twilioCode };
+    try {
+      this.#onComplete(outcome);
+    } catch {
+      // an observer must not break webhook delivery
+    }
+    return result;
+  }
+
+  async #request(request: WebhookRequest): Promise<Result<WebhookResponse, WebhookError>> {
     const start = parseUrl(request.url);
     if (!start.ok) return start;
     const params: WebhookParams = { AccountSid: this.#accountSid, ...request.params };
