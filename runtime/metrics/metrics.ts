@@ -69,6 +69,9 @@ export class Metrics {
 
   constructor(sources: MetricsSources = {}) {
     this.#sources = sources;
+    // every series exists from the start, so rate() sees the first increment
+    for (const status of FINAL_STATUSES) this.#finals.set(status, 0);
+    for (const direction of ['inbound', 'outbound-api', 'outbound-dial']) this.#created.set(direction, 0);
     this.#unsubscribe = sources.store?.on((event) => {
       if (event.type === 'call.created') bump(this.#created, event.call.direction);
       else if (event.type === 'call.status' && FINAL_STATUSES.has(event.call.status)) bump(this.#finals, event.call.status);

@@ -1,0 +1,197 @@
+/**
+ * GET /metrics: the exposition is parsed back (Prometheus text 0.0.4) and
+ * checked against the sources: call store events, daemon and transport
+ * counters, pool batching, and the webhook latency histogram fed by a real
+ * webhook client's onComplete.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallStore } from '../../../runtime/calls/store.js';
+import { newSid } from '../../../runtime/calls/sid.js';
+import { Metrics, WEBHOOK_BUCKETS } from '../../../runtime/metrics/metrics.js';
+import { Exposition, Histogram, escapeLabel } from '../../../runtime/metrics/exposition.js';
+import { createWebhookClient, type WebhookOutcome } from '../../../runtime/webhooks/client.js';
+import { startHttp } from '../../../runtime/http/server.js';
+import type { TransportStats } from '../../../runtime/transport/stats.js';
+import type { DaemonStats } from '../../../runtime/daemon.js';
+
+/** One parsed sample line. */
+interface ParsedSample { name: string; labels: Record<string, string>; value: number }
+/** A parsed document: TYPE by family, and every sample. */
+interface Parsed { types: Map<string, string>; help: Map<string, string>; samples: ParsedSample[] }
+
+/** A strict parser of the text format (what Prometheus would reject fails here). */
+function parseExposition(text: string): Parsed {
+  expect(text.endsWith('\n')).toBe(true);
+  const types = new Map<string, string>();
+  const help = new Map<string, string>();
+  const samples: ParsedSample[] = [];
+  for (const line of text.slice(0, -1).split('\n')) {
+    const comment = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+    if (comment) {
+      if (comment[1] === 'TYPE') {
+        expect(['counter', 'gauge', 'histogram', 'summary', 'untyped']).toContain(comment[3]);
+        expect(types.has(comment[2]!), `duplicate TYPE ${comment[2]}`).toBe(false);
+        types.set(comment[2]!, comment[3]!);
+      } else help.set(comment[2]!, comment[3]!);
+      continue;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    expect(m, `bad line: ${line}`).not.toBeNull();
+    const labels: Record<string, string> = {};
+    const labelText = m![2] ?? '';
+    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/gy;
+    let consumed = 0;
+    for (let lm = re.exec(labelText); lm; lm = re.exec(labelText)) {
+      labels[lm[1]!] = lm[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+      consumed = re.lastIndex;
+      if (consumed === labelText.length) break;
+    }
+    expect(consumed, `bad labels: ${labelText}`).toBe(labelText.length);
+    const raw = m![3]!;
+    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
+    expect(Number.isNaN(value) && raw !== 'NaN', `bad value: ${line}`).toBe(false);
+    const family = m![1]!.replace(/_(bucket|sum|count)$/, '');
+    expect(types.has(m![1]!) || types.get(family) === 'histogram', `sample before its TYPE: ${line}`).toBe(true);
+    samples.push({ name: m![1]!, labels, value });
+  }
+  return { types, help, samples };
+}
+
+function value(parsed: Parsed, name: string, labels: Record<string, string> = {}): number | undefined {
+  return parsed.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+    && Object.keys(s.labels).length === Object.keys(labels).length)?.value;
+}
+
+const stats: DaemonStats = { calls: 3, dialogs: 4, clientTx: 5, serverTx: 6, callsTotal: 42, draining: true };
+const transport: TransportStats = {
+  in: { requests: { INVITE: 10, BYE: 7 }, responses: { 200: 9, 180: 4 }, keepAlives: 2 },
+  out: { requests: { INVITE: 8 }, responses: { 100: 10, 200: 10, 486: 1 }, keepAlives: 2 },
+  parseErrors: { E_NO_CALL_ID: 3, PB_ERR_VIA: 1 },
+  sendErrors: { PB_ERR_TRANSPORT_SEND: 2 },
+  batching: { batching: true, direct: 100, pooledBatches: 4, pooled: 256, inlineBatches: 2, inline: 10, busyFallbacks: 1, poolFailures: 0, overflows: 0, waiting: 17, peakWaiting: 300 },
+};
+
+describe('exposition format', () => {
+  it('escapes label values and HELP, formats infinities, writes cumulative histogram buckets', () => {
+    expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
+    const h = new Histogram([0.1, 1]);
+    for (const v of [0.05, 0.1, 0.5, 3]) h.observe(v);
+    const text = new Exposition()
+      .gauge('g', 'help with \\ and\nnewline', [{ labels: { path: 'C:\\x "y"' }, value: Infinity }])
+      .histogram('h_seconds', 'h', [{ labels: { method: 'GET' }, histogram: h }])
+      .toString();
+    const parsed = parseExposition(text);
+    expect(text).toContain('# HELP g help with \\\\ and\\nnewline');
+    expect(value(parsed, 'g', { path: 'C:\\x "y"' })).toBe(Infinity);
+    expect(value(parsed, 'h_seconds_bucket', { method: 'GET', le: '0.1' })).toBe(2);
+    expect(value(parsed, 'h_seconds_bucket', { method: 'GET', le: '1' })).toBe(3);
+    expect(value(parsed, 'h_seconds_bucket', { method: 'GET', le: '+Inf' })).toBe(4);
+    expect(value(parsed, 'h_seconds_count', { method: 'GET' })).toBe(4);
+    expect(value(parsed, 'h_seconds_sum', { method: 'GET' })).toBeCloseTo(3.65);
+  });
+});
+
+describe('GET /metrics', () => {
+  let hook: Server;
+  let hookUrl: string;
+  beforeAll(async () => {
+    hook = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const path = (req.url ?? '').split('?')[0];
+        if (path === '/slow') setTimeout(() => res.end('<Response/>'), 30);
+        else if (path === '/fail') { res.statusCode = 404; res.end(); } else res.end('<Response/>');
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((r) => hook.close(r)));
+
+  it('exposes calls, SIP counters, pool batching, webhook latency and failures', async () => {
+    const store = new CallStore();
+    const metrics = new Metrics({ store, stats: () => stats, transportStats: () => transport });
+    const outcomes: WebhookOutcome[] = [];
+    const webhooks = createWebhookClient({
+      accountSid: `AC${'0'.repeat(32)}`, authToken: 't', retries: 0, timeoutMs: 2000,
+      onComplete: (o) => { outcomes.push(o); metrics.observeWebhook(o); },
+    });
+    expect((await webhooks.request({ url: `${hookUrl}/ok` })).ok).toBe(true);
+    expect((await webhooks.request({ url: `${hookUrl}/slow`, method: 'GET' })).ok).toBe(true);
+    expect((await webhooks.request({ url: `${hookUrl}/fail` })).ok).toBe(false);
+    expect((await webhooks.request({ url: 'http://127.0.0.1:1/refused' })).ok).toBe(false);
+    expect(outcomes.map((o) => [o.ok, o.status, o.twilioCode])).toEqual([[true, 200, undefined], [true, 200, undefined], [false, 404, 11217], [false, undefined, 11205]]);
+    expect(outcomes[1]!.ms).toBeGreaterThanOrEqual(25);
+
+    const now = Date.now();
+    const make = (status: 'busy' | 'completed' | 'no-answer'): void => {
+      const sid = newSid('CA');
+      store.create({ sid, accountSid: 'AC', direction: 'inbound', from: 'a', to: 'b', status: 'ringing', dateCreated: now, dateUpdated: now });
+      store.update(sid, status);
+    };
+    make('completed');
+    make('completed');
+    make('busy');
+    make('no-answer');
+    store.create({ sid: newSid('CA'), accountSid: 'AC', direction: 'outbound-api', from: 'a', to: 'b', status: 'queued', dateCreated: now, dateUpdated: now });
+    store.emit({ type: 'error', at: now, callSid: 'CA1', code: 11200, message: 'x' });
+
+    const server = await startHttp({ host: '127.0.0.1', port: 0, stats: () => stats, metrics });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      const p = parseExposition(await res.text());
+      expect(p.types.get('patchbay_calls_total')).toBe('counter');
+      expect(value(p, 'patchbay_calls_total', { status: 'completed' })).toBe(2);
+      expect(value(p, 'patchbay_calls_total', { status: 'busy' })).toBe(1);
+      expect(value(p, 'patchbay_calls_total', { status: 'no-answer' })).toBe(1);
+      expect(value(p, 'patchbay_calls_total', { status: 'canceled' })).toBe(0);
+      expect(value(p, 'patchbay_calls_created_total', { direction: 'inbound' })).toBe(4);
+      expect(value(p, 'patchbay_calls_created_total', { direction: 'outbound-api' })).toBe(1);
+      expect(value(p, 'patchbay_call_alerts_total', { level: 'error', code: '11200' })).toBe(1);
+      expect(value(p, 'patchbay_calls_live')).toBe(1);
+      expect(value(p, 'patchbay_calls_active')).toBe(3);
+      expect(value(p, 'patchbay_dialogs_active')).toBe(4);
+      expect(value(p, 'patchbay_transactions_active', { kind: 'client' })).toBe(5);
+      expect(value(p, 'patchbay_transactions_active', { kind: 'server' })).toBe(6);
+      expect(value(p, 'patchbay_calls_handled_total')).toBe(42);
+      expect(value(p, 'patchbay_draining')).toBe(1);
+      expect(value(p, 'patchbay_sip_requests_total', { direction: 'in', method: 'INVITE' })).toBe(10);
+      expect(value(p, 'patchbay_sip_requests_total', { direction: 'out', method: 'INVITE' })).toBe(8);
+      expect(value(p, 'patchbay_sip_responses_total', { direction: 'out', status: '486' })).toBe(1);
+      expect(value(p, 'patchbay_sip_keepalives_total', { direction: 'in' })).toBe(2);
+      expect(value(p, 'patchbay_sip_parse_errors_total', { code: 'E_NO_CALL_ID' })).toBe(3);
+      expect(value(p, 'patchbay_sip_send_errors_total', { code: 'PB_ERR_TRANSPORT_SEND' })).toBe(2);
+      expect(value(p, 'patchbay_pool_queue_depth')).toBe(17);
+      expect(value(p, 'patchbay_pool_queue_depth_peak')).toBe(300);
+      expect(value(p, 'patchbay_pool_batches_total', { path: 'pool' })).toBe(4);
+      expect(value(p, 'patchbay_pool_batched_datagrams_total', { path: 'pool' })).toBe(256);
+      expect(value(p, 'patchbay_pool_busy_fallbacks_total')).toBe(1);
+      expect(p.types.get('patchbay_webhook_duration_seconds')).toBe('histogram');
+      const buckets = p.samples.filter((s) => s.name === 'patchbay_webhook_duration_seconds_bucket' && s.labels.method === 'POST');
+      expect(buckets.map((b) => b.labels.le)).toEqual([...WEBHOOK_BUCKETS.map(String), '+Inf']);
+      expect(buckets.map((b) => b.value)).toEqual([...buckets.map((b) => b.value)].sort((a, b) => a - b));
+      expect(value(p, 'patchbay_webhook_duration_seconds_count', { method: 'POST' })).toBe(3);
+      expect(value(p, 'patchbay_webhook_duration_seconds_count', { method: 'GET' })).toBe(1);
+      expect(value(p, 'patchbay_webhook_duration_seconds_bucket', { method: 'GET', le: '0.025' })).toBe(0);
+      expect(value(p, 'patchbay_webhook_failures_total', { code: '11217' })).toBe(1);
+      expect(value(p, 'patchbay_webhook_failures_total', { code: '11205' })).toBe(1);
+      expect(value(p, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    } finally {
+      server.close();
+      metrics.close();
+    }
+  });
+
+  it('omits the sections whose source is absent', async () => {
+    const metrics = new Metrics({ stats: () => stats, transportStats: () => ({ ...transport, batching: undefined }) });
+    const p = parseExposition(metrics.render());
+    expect(p.types.has('patchbay_pool_queue_depth')).toBe(false);
+    expect(p.types.has('patchbay_calls_live')).toBe(false);
+    expect(p.types.has('patchbay_cdr_records_total')).toBe(false);
+    expect(value(p, 'patchbay_sip_requests_total', { direction: 'in', method: 'BYE' })).toBe(7);
+  });
+});
