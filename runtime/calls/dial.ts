@@ -46,8 +46,12 @@ export interface DialHost {
   readonly signal: AbortSignal;
   /** Answer the parent (status in-progress); resolves with its ACK. */
   answerParent(sdp: Sdp): Promise<MessageView | undefined>;
-  /** The link in-dialog requests of the parent go to (undefined when none). */
-  setLink(link: Link | undefined): void;
+  /** The link in-dialog requests of the parent go to from now on. */
+  setLink(link: Link): void;
+  /** `link` is over (a newer link, from a transfer, stays). */
+  unsetLink(link: Link): void;
+  /** A REFER from the connected child (SIP blind transfer). */
+  refer(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
   /** Run the screening TwiML on an answered child; true = connect it. */
   screen(child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean>;
   /** An absolute URL (relative ones resolve against the running document's URL). */
@@ -83,6 +87,9 @@ function isStar(request: MessageView): boolean {
   return /signal\s*=\s*\*/i.test(text) || text.trim() === '*';
 }
 
+/** Why a link ended. */
+export type LinkEnd = 'child' | 'parent' | 'limit' | 'star' | 'aborted' | 'transferred';
+
 /**
  * A connected parent and child: in-dialog requests go across, SDP towards
  * the parent keeps the parent's origin line; a BYE on either side ends it.
@@ -91,17 +98,17 @@ export class Link {
   readonly child: ChildLeg;
   #host: DialHost;
   #opts: DialOpts;
-  #done: (how: 'child' | 'parent' | 'limit' | 'star' | 'aborted') => void;
+  #done: (how: LinkEnd) => void;
   #pendingAcks = new Map<'parent' | 'child', () => void>();
   #limit: TimerHandle | undefined;
   #over = false;
-  readonly ended: Promise<'child' | 'parent' | 'limit' | 'star' | 'aborted'>;
+  readonly ended: Promise<LinkEnd>;
 
   constructor(host: DialHost, child: ChildLeg, opts: DialOpts) {
     this.#host = host;
     this.child = child;
     this.#opts = opts;
-    let done!: (how: 'child' | 'parent' | 'limit' | 'star' | 'aborted') => void;
+    let done!: (how: LinkEnd) => void;
     this.ended = new Promise((resolve) => { done = resolve; });
     this.#done = (how) => {
       if (this.#over) return;
@@ -131,6 +138,11 @@ export class Link {
 
   /** An in-dialog request from the parent. */
   fromParent(tx: ServerTx, request: MessageView): void {
+    if (tx.method === 'REFER') {
+      // the caller's own leg transferring the dialled party is not carried out (see README)
+      tx.respond(tx.createResponse(603, 'Decline', { headers: [['Warning', '399 patchbay "REFER from the calling leg is not supported; only the dialled party can transfer"']] }));
+      return;
+    }
     if (tx.method === 'INFO' && this.#opts.hangupOnStar && isStar(request)) {
       tx.respond(tx.createResponse(200, 'OK'));
       void this.child.hangup().then(() => this.#done('star'));
@@ -141,7 +153,17 @@ export class Link {
 
   /** An in-dialog request from the child. */
   fromChild(tx: ServerTx, request: MessageView): void {
+    if (tx.method === 'REFER') {
+      this.#host.refer(this, this.#opts, tx, request);
+      return;
+    }
     this.#relay(tx, request, 'parent');
+  }
+
+  /** The child transferred the caller away: hang it up and end the link. */
+  async release(): Promise<void> {
+    await this.child.hangup();
+    this.#done('transferred');
   }
 
   /** The ACK of a relayed re-INVITE's 2xx. */
@@ -285,8 +307,9 @@ export class DialRun implements ChildEvents {
       this.#link.fromChild(tx, request);
       return;
     }
-    // not connected yet (screening): keep the dialog alive, take no new media
+    // not connected yet (screening): keep the dialog alive, take no new media, no transfer
     if (tx.method === 'INVITE' || tx.method === 'UPDATE') tx.respond(tx.createResponse(491, 'Request Pending'));
+    else if (tx.method === 'REFER') tx.respond(tx.createResponse(603, 'Decline', { headers: [['Warning', '399 patchbay "not connected yet: nothing to transfer"']] }));
     else tx.respond(tx.createResponse(200, 'OK'));
   }
 
@@ -348,7 +371,7 @@ export class DialRun implements ChildEvents {
     this.#link = link;
     this.#host.setLink(link);
     await link.ended;
-    this.#host.setLink(undefined);
+    this.#host.unsetLink(link);
     this.#end({ status: 'completed', child, bridged: true, duration: child.duration });
   }
 

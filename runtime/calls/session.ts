@@ -18,14 +18,25 @@ import type { DialOpts, Verb } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import type { ChildLeg } from './child.js';
 import { DialRun, type DialHost, type DialResult, type Link } from './dial.js';
+import { Transfer, readReferTo, type TransferHost } from './transfer.js';
 import type { ParentLeg, Sdp } from './parent.js';
 import { callParams, xHeaderParams, type Params } from './params.js';
 import type { CallRecord, CallStatus } from './record.js';
 import { holdAnswer } from './sdp.js';
 import { StatusReporter } from './status-callbacks.js';
 
+/** A Dial already running (a transfer's) whose outcome the call continues from. */
+export interface PendingDial {
+  run: Promise<DialResult>;
+  opts: DialOpts;
+}
+
 /** Where the next document comes from. */
-export type TwimlSource = { url: string; method: 'GET' | 'POST'; params?: Params; fallback?: { url: string; method: 'GET' | 'POST' } } | { twiml: string };
+export type TwimlSource =
+  | { url: string; method: 'GET' | 'POST'; params?: Params; fallback?: { url: string; method: 'GET' | 'POST' } }
+  | { twiml: string }
+  /** Verbs already fetched (a transfer's document), after the outcome of `pending`. */
+  | { verbs: Verb[]; pending?: PendingDial };
 
 /** Most documents one call may fetch (Redirect loops end here). */
 const MAX_DOCUMENTS = 100;
@@ -56,6 +67,9 @@ export class CallSession implements DialogHandler, DialHost {
   #documents = 0;
   /** URL of the running document: relative URLs in it resolve against it, as Twilio does. */
   #base: string | undefined;
+  /** What the call does once the current Dial ends, set by a transfer. */
+  #takeover: TwimlSource | undefined;
+  #transfer: Transfer | undefined;
 
   /**
    * @param status  the call's own status callbacks (default: the configured one for inbound calls, completed only)
@@ -89,8 +103,79 @@ export class CallSession implements DialogHandler, DialHost {
     }
   }
 
-  setLink(link: Link | undefined): void {
+  setLink(link: Link): void {
     this.#link = link;
+  }
+
+  unsetLink(link: Link): void {
+    if (this.#link === link) this.#link = undefined;
+  }
+
+  /** A REFER from the dialled party: 202 and the transfer, or a refusal that leaves the call as it is. */
+  refer(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void {
+    if (this.#ended) {
+      tx.respond(tx.createResponse(481, 'Call/Transaction Does Not Exist'));
+      return;
+    }
+    const host = this.#transferHost();
+    const accepted = Transfer.accept(host, link.child, opts, tx, request, this.#transfer !== undefined, () => link.release());
+    if (!accepted) return;
+    this.#transfer = accepted.transfer;
+    const referredBy = request.header('Referred-By');
+    void accepted.transfer.run(accepted.target, { ...callParams(this.record), ...this.initialParams }, referredBy)
+      .catch((e: unknown) => this.ctx.log.error('transfer failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) }))
+      .finally(() => { this.#transfer = undefined; });
+  }
+
+  #transferHost(): TransferHost {
+    const sid = this.record.sid;
+    return {
+      callSid: sid,
+      alert: (level, code, message) => this.ctx.alert(sid, level, code, message),
+      fetchTwiml: async (url, method, params) => {
+        const r = await this.#fetch(this.resolve(url), method, params).catch(() => undefined);
+        return r && r.ok ? r.verbs : undefined;
+      },
+      referTo: (request) => readReferTo(this.ctx.parser, request),
+      takeOver: (verbs) => { this.#takeover = { verbs }; },
+      dialWhileBridged: (verbs, onConnected) => this.#dialWhileBridged(verbs, onConnected),
+      emit: (stage, target, detail) => this.ctx.store.emit({ type: 'transfer', at: Date.now(), callSid: sid, stage, target, detail }),
+    };
+  }
+
+  /**
+   * answerOnBridge transfer: ring the document's first Dial while the old
+   * link stays; when it connects, the new link takes over and the rest of
+   * the document follows the new Dial's outcome.
+   */
+  #dialWhileBridged(verbs: Verb[], onConnected: () => Promise<void>): Promise<boolean> {
+    const index = verbs.findIndex((v) => v.kind === 'dial');
+    const opts = verbs[index] as DialOpts & { kind: 'dial' };
+    const rest = verbs.slice(index + 1);
+    return new Promise<boolean>((resolve) => {
+      let connected = false;
+      const session = this;
+      const host: DialHost = {
+        ctx: this.ctx, record: this.record, parent: this.parent,
+        get signal() { return session.signal; },
+        answerParent: (sdp) => this.answerParent(sdp),
+        setLink: (link) => {
+          this.#link = link;
+          if (connected) return;
+          connected = true;
+          this.#takeover = { verbs: rest, pending: { run, opts } };
+          resolve(true);
+          void onConnected();
+        },
+        unsetLink: (link) => this.unsetLink(link),
+        refer: (link, o, tx, request) => this.refer(link, o, tx, request),
+        screen: (child, url, method) => this.screen(child, url, method),
+        resolve: (url) => this.resolve(url),
+        mediaIp: () => this.mediaIp(),
+      };
+      const run = new DialRun(host, opts).run();
+      void run.then(() => { if (!connected) resolve(false); });
+    });
   }
 
   async answerParent(sdp: Sdp): Promise<MessageView | undefined> {
@@ -106,10 +191,12 @@ export class CallSession implements DialogHandler, DialHost {
     let next: TwimlSource | undefined = source;
     try {
       while (next && !this.#ended) {
+        const pending: PendingDial | undefined = 'verbs' in next ? next.pending : undefined;
         const verbs = await this.#load(next);
         next = undefined;
         if (!verbs) break;
-        next = await this.#execute(verbs);
+        next = pending ? await this.#afterDial(await pending.run, pending.opts) : undefined;
+        next ??= await this.#execute(verbs);
         if (this.#redirect) {
           next = this.#redirect;
           this.#redirect = undefined;
@@ -137,6 +224,7 @@ export class CallSession implements DialogHandler, DialHost {
       this.#fail(11215, `more than ${MAX_DOCUMENTS} TwiML documents for one call (a <Redirect> loop?)`);
       return undefined;
     }
+    if ('verbs' in source) return source.verbs;
     if ('twiml' in source) return this.#parse(source.twiml, 'inline TwiML', this.record.sid);
     const first = await this.#fetch(source.url, source.method, source.params);
     if (first.ok) return first.verbs;
@@ -214,7 +302,22 @@ export class CallSession implements DialogHandler, DialHost {
   }
 
   async #dial(opts: DialOpts): Promise<TwimlSource | undefined> {
+    this.#takeover = undefined;
     const result = await new DialRun(this, opts).run();
+    const takeover = this.#takeOverSource();
+    // a transfer took the caller over: its document replaces action and the rest of this one
+    if (takeover) return 'verbs' in takeover && takeover.verbs.length === 0 && !takeover.pending ? { twiml: '<Response><Hangup/></Response>' } : takeover;
+    return this.#afterDial(result, opts);
+  }
+
+  #takeOverSource(): TwimlSource | undefined {
+    const t = this.#takeover;
+    this.#takeover = undefined;
+    return t;
+  }
+
+  /** The action request after a Dial (or undefined: go on with the next verb). */
+  #afterDial(result: DialResult, opts: DialOpts): TwimlSource | undefined {
     if (!opts.action) return undefined;
     const params = this.#actionParams(result);
     const action = this.resolve(opts.action);
@@ -251,7 +354,7 @@ export class CallSession implements DialogHandler, DialHost {
     };
     let source: TwimlSource | undefined = { url, method, params: extra };
     for (let n = 0; source && n < 10; n++) {
-      if ('twiml' in source) return true;
+      if (!('url' in source)) return true;
       const doc: { ok: true; verbs: Verb[] } | { ok: false; code: number; message: string } | undefined = await this.#fetch(source.url, source.method, source.params, child.record).catch(() => undefined);
       if (!doc || !doc.ok) return false;
       source = undefined;

@@ -32,6 +32,9 @@ export interface UaCall {
   byes: Received[];
   cancels: Received[];
   infos: Received[];
+  notifies: Received[];
+  /** When each message arrived (ms since epoch), by kind. */
+  times: { answered?: number; bye?: number };
   /** Set once we sent a 2xx. */
   answered: boolean;
   /** Final status we sent. */
@@ -120,7 +123,7 @@ export async function startTestUa(port: number): Promise<TestUa> {
         continue;
       }
       if (step.status >= 200) call.final = step.status;
-      if (step.status >= 200 && step.status < 300) call.answered = true;
+      if (step.status >= 200 && step.status < 300) { call.answered = true; call.times.answered = Date.now(); }
       respond(req, step.status, step.reason ?? (step.status === 200 ? 'OK' : step.status === 180 ? 'Ringing' : 'Response'), call.tag, step.headers ?? {}, step.sdp ? SDP(port) : '');
     }
   };
@@ -135,7 +138,7 @@ export async function startTestUa(port: number): Promise<TestUa> {
     }
     let call = byId.get(callId);
     if (msg.method === 'INVITE' && !call) {
-      call = { callId, invites: [], acks: [], byes: [], cancels: [], infos: [], answered: false, tag: randomBytes(4).toString('hex'), scriptIndex: scriptCount++, invite: msg, challenged: false, cseq: 1 };
+      call = { callId, invites: [], acks: [], byes: [], cancels: [], infos: [], notifies: [], times: {}, answered: false, tag: randomBytes(4).toString('hex'), scriptIndex: scriptCount++, invite: msg, challenged: false, cseq: 1 };
       byId.set(callId, call);
       calls.push(call);
     }
@@ -160,7 +163,8 @@ export async function startTestUa(port: number): Promise<TestUa> {
         respond(msg, 200, 'OK', call.tag);
         if (call.final === undefined) { call.final = 487; respond(call.invite, 487, 'Request Terminated', call.tag); }
         return;
-      case 'BYE': call.byes.push(msg); respond(msg, 200, 'OK', call.tag, { 'X-Bye-Reason': 'callee-done' }); return;
+      case 'NOTIFY': call.notifies.push(msg); respond(msg, 200, 'OK', call.tag); return;
+      case 'BYE': call.times.bye = Date.now(); call.byes.push(msg); respond(msg, 200, 'OK', call.tag, { 'X-Bye-Reason': 'callee-done' }); return;
       case 'INFO': call.infos.push(msg); respond(msg, 200, 'OK', call.tag); return;
       default: respond(msg, 200, 'OK', call.tag);
     }
