@@ -27,6 +27,9 @@ export interface Config {
     t4: number;
     /** Timer D in ms (RFC 3261 §17.1.1.2: at least 32 s over UDP; lower only for tests). */
     timerD: number;
+    /** UDP socket buffers to request, bytes (0 = OS default; Linux caps them at net.core.rmem_max/wmem_max). */
+    udpRecvBuffer: number;
+    udpSendBuffer: number;
   };
   http: { host: string; port: number };
   /** Static route: every inbound call is bridged to this SIP URI (until TwiML routing is configured). */
@@ -97,6 +100,8 @@ export function defaultConfig(): Config {
       t2: 4000,
       t4: 5000,
       timerD: 32000,
+      udpRecvBuffer: 4 * 1024 * 1024,
+      udpSendBuffer: 4 * 1024 * 1024,
     },
     http: { host: '127.0.0.1', port: 8080 },
     auth: { realm: 'patchbay', allow: ['127.0.0.0/8', '::1/128'], credentials: [], algorithms: ['SHA-256', 'MD5'] },
@@ -198,6 +203,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: '--t2', env: 'PATCHBAY_T2', help: 'RFC 3261 timer T2 in ms (default 4000)', apply: (c, v) => { c.sip.t2 = int('--t2', v, 1, 600000); } },
   { flag: '--t4', env: 'PATCHBAY_T4', help: 'RFC 3261 timer T4 in ms (default 5000)', apply: (c, v) => { c.sip.t4 = int('--t4', v, 1, 600000); } },
   { flag: '--timer-d', env: 'PATCHBAY_TIMER_D', help: 'RFC 3261 timer D in ms (default 32000, the RFC minimum over UDP)', apply: (c, v) => { c.sip.timerD = int('--timer-d', v, 0, 600000); } },
+  { flag: '--udp-recv-buffer', env: 'PATCHBAY_UDP_RECV_BUFFER', help: 'UDP receive buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.rmem_max)', apply: (c, v) => { c.sip.udpRecvBuffer = int('--udp-recv-buffer', v, 0, 2147483647); } },
+  { flag: '--udp-send-buffer', env: 'PATCHBAY_UDP_SEND_BUFFER', help: 'UDP send buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.wmem_max)', apply: (c, v) => { c.sip.udpSendBuffer = int('--udp-send-buffer', v, 0, 2147483647); } },
   { flag: '--max-message-bytes', env: 'PATCHBAY_MAX_MESSAGE_BYTES', help: 'largest SIP message accepted (default 65535)', apply: (c, v) => { c.parser.maxMessageBytes = int('--max-message-bytes', v, 512, 1 << 20); } },
   { flag: '--max-headers', env: 'PATCHBAY_MAX_HEADERS', help: 'most header entries per message (default 256)', apply: (c, v) => { c.parser.maxHeaders = int('--max-headers', v, 8, 1024); } },
   { flag: '--pool', env: 'PATCHBAY_POOL', help: 'parse UDP in a worker pool in batches: on|off (default off)', apply: (c, v) => { c.parser.pool = v === 'on' || v === 'true' || v === '1'; } },

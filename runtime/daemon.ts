@@ -59,7 +59,7 @@ const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, M
 
 function createTransports(config: Config, parser: ReturnType<typeof createParser>): Transport[] {
   return config.sip.listen.map((l) => {
-    if (l.transport === 'udp') return new UdpTransport({ host: l.host, port: l.port });
+    if (l.transport === 'udp') return new UdpTransport({ host: l.host, port: l.port, recvBufferSize: config.sip.udpRecvBuffer, sendBufferSize: config.sip.udpSendBuffer });
     if (l.transport === 'tcp') return new TcpTransport({ host: l.host, port: l.port, parser });
     return new TlsTransport({
       host: l.host, port: l.port, parser, cert: readFileSync(config.sip.tlsCert!), key: readFileSync(config.sip.tlsKey!),

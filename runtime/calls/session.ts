@@ -154,10 +154,10 @@ export class CallSession implements DialogHandler, DialHost {
     const rest = verbs.slice(index + 1);
     return new Promise<boolean>((resolve) => {
       let connected = false;
-      const session = this;
+      const signal = (): AbortSignal => this.signal;
       const host: DialHost = {
         ctx: this.ctx, record: this.record, parent: this.parent,
-        get signal() { return session.signal; },
+        get signal() { return signal(); },
         answerParent: (sdp) => this.answerParent(sdp),
         setLink: (link) => {
           this.#link = link;
