@@ -82,7 +82,7 @@ export class CdrWriter {
   #timer: NodeJS.Timeout | undefined;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
-  /** A write failed: the file may end in a torn line. */
+  /** A write failed: reopen the file (and seal a torn line) before the next batch. */
   #unsealed = false;
   #stats = { records: 0, syncs: 0, rotations: 0, errors: 0, dropped: 0 };
 
@@ -156,7 +156,11 @@ export class CdrWriter {
     const data = Buffer.from(lines.join(''), 'utf8');
     try {
       if (this.#unsealed) {
-        this.#size = await sealTail(this.#file);
+        // after a failure: reopen (the handle may be closed or the file gone) and seal a torn tail
+        await this.#file.close().catch(() => undefined);
+        const live = await openLive(this.#dir);
+        this.#file = live.file;
+        this.#size = live.size;
         this.#unsealed = false;
       }
       if (this.#size > 0 && this.#size + data.length > this.#maxBytes) await this.#rotate();
@@ -179,12 +183,12 @@ export class CdrWriter {
   }
 
   async #rotate(): Promise<void> {
-    await this.#file.sync();
-    await this.#file.close();
     const stamp = rotationStamp(this.#now());
     const names = new Set(await readdir(this.#dir));
     let name = `calls-${stamp}.jsonl`;
     for (let n = 1; names.has(name); n++) name = `calls-${stamp}-${n}.jsonl`;
+    await this.#file.sync();
+    await this.#file.close();
     try {
       await rename(join(this.#dir, CDR_FILE), join(this.#dir, name));
       this.#stats.rotations++;
