@@ -139,7 +139,10 @@ export class CallSession implements DialogHandler, DialHost {
       referTo: (request) => readReferTo(this.ctx.parser, request),
       takeOver: (verbs) => { this.#takeover = { verbs }; },
       dialWhileBridged: (verbs, onConnected) => this.#dialWhileBridged(verbs, onConnected),
-      emit: (stage, target, detail) => this.ctx.store.emit({ type: 'transfer', at: Date.now(), callSid: sid, stage, target, detail }),
+      emit: (stage, target, detail) => {
+        this.ctx.store.emit({ type: 'transfer', at: Date.now(), callSid: sid, stage, target, detail });
+        if (stage === 'completed' || stage === 'failed') this.ctx.log.info(`transfer ${stage}`, { callSid: sid, target, detail });
+      },
     };
   }
 

@@ -97,6 +97,7 @@ export class Transfer {
   /** Run the transfer to its end. */
   async run(target: ReferTarget, baseParams: Params, referredBy: string | undefined): Promise<void> {
     const host = this.#host;
+    const started = Date.now();
     host.emit('refer', target.raw);
     void this.#sendNotify('SIP/2.0 100 Trying', false);
     const params: Params = {
@@ -118,7 +119,9 @@ export class Transfer {
         host.emit('failed', target.raw, 'referUrl fetch failed; original call kept');
         return;
       }
+      let connectedMs = 0;
       const connected = await host.dialWhileBridged(verbs, async () => {
+        connectedMs = Date.now() - started;
         await this.#sendNotify('SIP/2.0 200 OK', true);
         await this.#release();
       });
@@ -127,7 +130,7 @@ export class Transfer {
         host.emit('failed', target.raw, 'transfer target did not answer; original call kept');
         return;
       }
-      host.emit('completed', target.raw);
+      host.emit('completed', target.raw, `connected ${connectedMs} ms after the REFER`);
       return;
     }
     // answerOnBridge false (or a document that does not dial): release the transferor now
