@@ -17,7 +17,7 @@
 import { eventCallSid, type CallEvent } from '../calls/record.js';
 import type { CallStore } from '../calls/store.js';
 import { isSid } from '../calls/sid.js';
-import { checkBasic, safeEqual, WWW_AUTHENTICATE, type ApiCredentials } from './auth.js';
+import { basicChecker, safeEqual, WWW_AUTHENTICATE, type ApiCredentials } from './auth.js';
 import { parseForm } from './body.js';
 import { callJson } from './call-json.js';
 import { ApiError, statusLine } from './errors.js';
@@ -74,6 +74,7 @@ export interface EventStream {
 export function mountEvents(app: TemplatedApp, store: CallStore | undefined, credentials: ApiCredentials | undefined): EventStream {
   let clients = 0;
   let sequence = 0;
+  const basic = credentials ? basicChecker(credentials) : () => false;
   app.ws<Subscriber>(EVENTS_PATTERN, {
     maxPayloadLength: 4 * 1024,
     maxBackpressure: 1024 * 1024,
@@ -96,7 +97,7 @@ export function mountEvents(app: TemplatedApp, store: CallStore | undefined, cre
         return;
       }
       const token = query.get('token');
-      const authorized = checkBasic(authorization, credentials) || (token !== undefined && safeEqual(token, credentials.authToken));
+      const authorized = basic(authorization) || (token !== undefined && safeEqual(token, credentials.authToken));
       if (!authorized) {
         refuse(res, new ApiError(401, 20003, 'Authenticate'), [['WWW-Authenticate', WWW_AUTHENTICATE]]);
         return;

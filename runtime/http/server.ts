@@ -18,7 +18,7 @@ import type { TransportStats } from '../transport/stats.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from '../metrics/exposition.js';
-import { checkBasic, WWW_AUTHENTICATE, type ApiCredentials } from './auth.js';
+import { basicChecker, WWW_AUTHENTICATE, type ApiCredentials } from './auth.js';
 import { DEFAULT_MAX_BODY_BYTES, parseForm, parseFormBody, readBody, type Form } from './body.js';
 import { createCall, fetchCall, listCalls, updateCall, type ApiAnswer, type CallsApiDeps } from './calls-api.js';
 import { ApiError, notFound, statusLine } from './errors.js';
@@ -77,6 +77,7 @@ export function startHttp(options: HttpOptions): Promise<HttpServer> {
   const ownMetrics = options.metrics === undefined;
   const metrics = options.metrics ?? new Metrics({ stats, store, transportStats: options.transportStats });
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const authorized = credentials ? basicChecker(credentials) : () => false;
   const deps: CallsApiDeps | undefined = credentials && store && control ? { store, control, accountSid: credentials.accountSid } : undefined;
   const app = uws.App();
 
@@ -102,7 +103,7 @@ export function startHttp(options: HttpOptions): Promise<HttpServer> {
       let bodyRead = false;
       try {
         if (!deps || !credentials) throw new ApiError(503, 503, 'The REST API is not configured: set an AccountSid and AuthToken');
-        if (!checkBasic(authorization, credentials)) throw new ApiError(401, 20003, 'Authenticate');
+        if (!authorized(authorization)) throw new ApiError(401, 20003, 'Authenticate');
         if (request.account !== credentials.accountSid) throw notFound(url);
         if (withBody) {
           const body = await readBody(reply, contentLength, maxBody);
