@@ -26,6 +26,8 @@ export interface CallContext {
   parser: WasmParser;
   config: TwimlConfig;
   log: Logger;
+  /** Live TwiML sessions (a transfer can start one for the transferee); set by the CallLayer. */
+  sessions?: { adopt(session: import('./session.js').CallSession): void; forget(session: import('./session.js').CallSession): void };
   /** Record a warning or error on a call (event stream, log, record's errorCode). */
   alert(callSid: string, level: 'warning' | 'error', code: number, message: string): void;
 }

@@ -52,6 +52,8 @@ export interface DialHost {
   unsetLink(link: Link): void;
   /** A REFER from the connected child (SIP blind transfer). */
   refer(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
+  /** A REFER from the parent's own leg: the child is the transferee. */
+  referFromParent(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
   /** Run the screening TwiML on an answered child; true = connect it. */
   screen(child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean>;
   /** An absolute URL (relative ones resolve against the running document's URL). */
@@ -122,6 +124,7 @@ export class Link {
       void child.hangup().then(() => this.#done('limit'));
     }, opts.timeLimit * 1000);
     host.signal.addEventListener('abort', () => {
+      if (this.#over) return;
       void child.hangup().then(() => this.#done('aborted'));
     }, { once: true });
   }
@@ -139,8 +142,7 @@ export class Link {
   /** An in-dialog request from the parent. */
   fromParent(tx: ServerTx, request: MessageView): void {
     if (tx.method === 'REFER') {
-      // the caller's own leg transferring the dialled party is not carried out (see README)
-      tx.respond(tx.createResponse(603, 'Decline', { headers: [['Warning', '399 patchbay "REFER from the calling leg is not supported; only the dialled party can transfer"']] }));
+      this.#host.referFromParent(this, this.#opts, tx, request);
       return;
     }
     if (tx.method === 'INFO' && this.#opts.hangupOnStar && isStar(request)) {
@@ -158,6 +160,11 @@ export class Link {
       return;
     }
     this.#relay(tx, request, 'parent');
+  }
+
+  /** The parent transferred the child away: end the link, leave the child up (it has a new owner). */
+  detach(): void {
+    this.#done('transferred');
   }
 
   /** The child transferred the caller away: hang it up and end the link. */

@@ -23,6 +23,7 @@ export class CallLayer implements CallControl {
 
   constructor(ctx: CallContext) {
     this.ctx = ctx;
+    ctx.sessions = this;
   }
 
   /** Live TwiML calls. */

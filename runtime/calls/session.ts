@@ -18,8 +18,8 @@ import type { DialOpts, Verb } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import type { ChildLeg } from './child.js';
 import { DialRun, type DialHost, type DialResult, type Link } from './dial.js';
-import { Transfer, readReferTo, type TransferHost } from './transfer.js';
-import type { ParentLeg, Sdp } from './parent.js';
+import { Transfer, readReferTo, type TransferHost, type TransferorLeg } from './transfer.js';
+import { OutboundParent, type ParentLeg, type Sdp } from './parent.js';
 import { callParams, xHeaderParams, type Params } from './params.js';
 import type { CallRecord, CallStatus } from './record.js';
 import { holdAnswer } from './sdp.js';
@@ -118,11 +118,64 @@ export class CallSession implements DialogHandler, DialHost {
       return;
     }
     const host = this.#transferHost();
-    const accepted = Transfer.accept(host, link.child, opts, tx, request, this.#transfer !== undefined, () => link.release());
+    const child = link.child;
+    const transferor: TransferorLeg = { get ended() { return child.ended; }, request: (m, o) => child.uac.request(m, o) };
+    const accepted = Transfer.accept(host, transferor, opts, tx, request, this.#transfer !== undefined, () => link.release());
     if (!accepted) return;
     this.#transfer = accepted.transfer;
     const referredBy = request.header('Referred-By');
     void accepted.transfer.run(accepted.target, { ...callParams(this.record), ...this.initialParams }, referredBy)
+      .catch((e: unknown) => this.ctx.log.error('transfer failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) }))
+      .finally(() => { this.#transfer = undefined; });
+  }
+
+  /**
+   * A REFER from the parent's own leg (the caller transfers the dialled
+   * party): the child is the transferee. It gets a session of its own
+   * that runs the referUrl TwiML; the caller (transferor) is released.
+   */
+  referFromParent(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void {
+    if (this.#ended) {
+      tx.respond(tx.createResponse(481, 'Call/Transaction Does Not Exist'));
+      return;
+    }
+    const child = link.child;
+    const successor = new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.sessions?.forget(s),
+      new StatusReporter(this.ctx.webhooks, undefined, () => undefined));
+    let handedOver = false;
+    const handOver = (): void => {
+      if (handedOver) return;
+      handedOver = true;
+      link.detach();
+      this.ctx.registry.add(child.uac.dialog!, successor, 'a');
+      this.ctx.sessions?.adopt(successor);
+    };
+    // the caller hanging up before the hand-over stops the transferee's new dial too
+    this.signal.addEventListener('abort', () => { if (!handedOver) successor.#abort.abort(); }, { once: true });
+    const host: TransferHost = {
+      ...this.#transferHost(),
+      takeOver: (verbs) => {
+        handOver();
+        void successor.run(verbs.length > 0 ? { verbs } : { twiml: '<Response><Hangup/></Response>' });
+      },
+      dialWhileBridged: (verbs, onConnected) => successor.#dialWhileBridged(verbs, async () => {
+        handOver();
+        const next = successor.#takeOverSource();
+        if (next) void successor.run(next);
+        await onConnected();
+      }),
+    };
+    const parent = this.parent;
+    const self = { ended: (): boolean => this.#ended };
+    const transferor: TransferorLeg = { get ended() { return self.ended(); }, request: (m, o) => parent.request(m, o) };
+    const release = async (): Promise<void> => {
+      this.hangup('completed');
+      await Promise.resolve();
+    };
+    const accepted = Transfer.accept(host, transferor, opts, tx, request, this.#transfer !== undefined, release);
+    if (!accepted) return;
+    this.#transfer = accepted.transfer;
+    void accepted.transfer.run(accepted.target, { ...callParams(this.record), ...this.initialParams }, request.header('Referred-By'))
       .catch((e: unknown) => this.ctx.log.error('transfer failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) }))
       .finally(() => { this.#transfer = undefined; });
   }
@@ -172,6 +225,7 @@ export class CallSession implements DialogHandler, DialHost {
         },
         unsetLink: (link) => this.unsetLink(link),
         refer: (link, o, tx, request) => this.refer(link, o, tx, request),
+        referFromParent: (link, o, tx, request) => this.referFromParent(link, o, tx, request),
         screen: (child, url, method) => this.screen(child, url, method),
         resolve: (url) => this.resolve(url),
         mediaIp: () => this.mediaIp(),

@@ -5,7 +5,7 @@
  * through the configured URI templates; the egress profile of the region
  * adds an outbound proxy.
  */
-import { validateSipTarget } from '../sip/sip-target.js';
+import { validateHeaderValue, validateSipTarget } from '../sip/sip-target.js';
 import type { HeaderField } from '../sip/message.js';
 import type { DialNoun } from '../twiml/types.js';
 import type { CallContext } from './context.js';
@@ -20,9 +20,34 @@ export interface TargetError {
 /** Invalid dial target / number format (no route configured for it). */
 const NO_NUMBER_ROUTE = 13224;
 const NO_CLIENT_ROUTE = 13224;
+/** A custom header whose name starts with X-Twilio (as for `<Sip>` URI headers). */
+const TWILIO_HEADER = 32113;
+/** A control character would reach a header (as for `<Sip>` URI headers). */
+const CTL_CHAR = 32112;
 
 function fill(template: string, placeholder: string, value: string): string {
   return template.split(placeholder).join(encodeURIComponent(value).replace(/%2B/g, '+'));
+}
+
+/**
+ * `<Client><Parameter name value>` as a custom header of the INVITE: `X-<name>`
+ * (a name that already starts with `X-` is kept as it is), never an
+ * X-Twilio header (32113, the rule `<Sip>` URI headers follow) and never a
+ * value with CR, LF or another control character (32112). Characters that
+ * cannot be in a header name are dropped; a name left empty is skipped.
+ */
+function clientParameterHeader(ctx: CallContext, identity: string, p: { name: string; value: string }): { field: HeaderField } | TargetError | undefined {
+  const token = p.name.replace(/[^A-Za-z0-9-]/g, '');
+  if (token === '' || /^x-?$/i.test(token)) return undefined;
+  const name = /^x-/i.test(token) ? token : `X-${token}`;
+  if (/^x-twilio/i.test(name)) {
+    return { code: TWILIO_HEADER, message: `<Client>${identity}</Client>: <Parameter name="${p.name}"> would send ${name}; X-Twilio headers are Patchbay's own` };
+  }
+  const checked = validateHeaderValue(ctx.parser, p.value);
+  if (!checked.ok) {
+    return { code: checked.error.twilioCode ?? CTL_CHAR, message: `<Client>${identity}</Client>: <Parameter name="${p.name}">: ${checked.error.message}` };
+  }
+  return { field: [name, p.value] };
 }
 
 /** Resolve one noun. */
@@ -34,12 +59,17 @@ export function resolveTarget(ctx: CallContext, noun: DialNoun): { ok: true; val
   } else if (noun.kind === 'number') {
     const t = ctx.config.numberRoute;
     if (!t) return { ok: false, error: { code: NO_NUMBER_ROUTE, message: `<Number>${noun.number}</Number>: no --number-route is configured to reach numbers` } };
-    uri = fill(t, '{number}', noun.number.replace(/[\s()-]/g, ''));
+    uri = fill(t, '{number}', noun.number.replace(/[\s().-]/g, ''));
   } else {
     const t = ctx.config.clientRoute;
     if (!t) return { ok: false, error: { code: NO_CLIENT_ROUTE, message: `<Client>${noun.identity}</Client>: no --client-route is configured to reach clients` } };
     uri = fill(t, '{client}', noun.identity);
-    for (const p of noun.parameters) extraHeaders.push([`X-${p.name.replace(/[^A-Za-z0-9-]/g, '')}`, p.value]);
+    for (const p of noun.parameters) {
+      const header = clientParameterHeader(ctx, noun.identity, p);
+      if (!header) continue;
+      if ('code' in header) return { ok: false, error: header };
+      extraHeaders.push(header.field);
+    }
   }
   const checked = validateSipTarget(ctx.parser, uri);
   if (!checked.ok) return { ok: false, error: { code: checked.error.twilioCode ?? 13243, message: `invalid dial target "${uri}": ${checked.error.message}` } };

@@ -21,13 +21,18 @@ import type { HeaderField } from '../sip/message.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import { extractReferTo, type ReferTarget } from '../sip/refer-to.js';
 import type { DialOpts, Verb } from '../twiml/types.js';
-import type { ChildLeg } from './child.js';
 import type { Params } from './params.js';
 
 /** No referUrl on the `<Dial>` that set up the call. */
 export const NO_REFER_URL = 13802;
 /** Longest NOTIFY wait before the transferor's BYE (ms). */
 const NOTIFY_WAIT_MS = 2000;
+
+/** The leg that sent the REFER: NOTIFYs go there. */
+export interface TransferorLeg {
+  readonly ended: boolean;
+  request(method: string, options: { headers?: HeaderField[]; body?: Uint8Array }): Promise<MessageView | undefined>;
+}
 
 /** What a transfer needs from the call. */
 export interface TransferHost {
@@ -55,7 +60,7 @@ export interface TransferHost {
 /** One REFER being carried out. */
 export class Transfer {
   #host: TransferHost;
-  #transferor: ChildLeg;
+  #transferor: TransferorLeg;
   #opts: DialOpts;
   #notify: boolean;
   #eventId: number;
@@ -64,7 +69,7 @@ export class Transfer {
   /**
    * @param release  ends the original bridge: BYE to the transferor (awaited)
    */
-  constructor(host: TransferHost, transferor: ChildLeg, opts: DialOpts, request: MessageView, release: () => Promise<void>) {
+  constructor(host: TransferHost, transferor: TransferorLeg, opts: DialOpts, request: MessageView, release: () => Promise<void>) {
     this.#host = host;
     this.#transferor = transferor;
     this.#opts = opts;
@@ -77,7 +82,7 @@ export class Transfer {
    * Check a REFER and answer it. Returns the transfer to run, or undefined
    * when the REFER was refused (the call is untouched).
    */
-  static accept(host: TransferHost, transferor: ChildLeg, opts: DialOpts, tx: ServerTx, request: MessageView, busy: boolean, release: () => Promise<void>): { transfer: Transfer; target: ReferTarget } | undefined {
+  static accept(host: TransferHost, transferor: TransferorLeg, opts: DialOpts, tx: ServerTx, request: MessageView, busy: boolean, release: () => Promise<void>): { transfer: Transfer; target: ReferTarget } | undefined {
     const refuse = (status: number, reason: string, text: string): undefined => {
       tx.respond(tx.createResponse(status, reason, { headers: [['Warning', `399 patchbay "${text.replace(/["\\\r\n]/g, '')}"`]] }));
       return undefined;
@@ -148,7 +153,7 @@ export class Transfer {
       ['Subscription-State', final ? 'terminated;reason=noresource' : 'active;expires=60'],
       ['Content-Type', 'message/sipfrag;version=2.0'],
     ];
-    const sent = this.#transferor.uac.request('NOTIFY', { headers, body: new TextEncoder().encode(`${sipfrag}\r\n`) });
+    const sent = this.#transferor.request('NOTIFY', { headers, body: new TextEncoder().encode(`${sipfrag}\r\n`) });
     if (!final) return;
     await Promise.race([sent, new Promise((r) => setTimeout(r, NOTIFY_WAIT_MS))]);
   }

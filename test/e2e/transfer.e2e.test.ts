@@ -240,6 +240,30 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
     });
   });
 
+  describe('REFER from the caller\'s own leg (the dialled party is the transferee)', () => {
+    for (const aob of [true, false]) {
+      it(`answerOnBridge ${aob}: the caller gets 202 and NOTIFY 100/200 then BYE; the dialled party is re-INVITEd to the target and stays with it`, async () => {
+        app.route('/voice', dialDoc(aob, '/refer'));
+        const caller = await startSipp({
+          scenario: aob ? 'uac-refer-transferor.xml' : 'uac-refer-transferor-hold.xml', remote: `127.0.0.1:${SIP_PORT}`, localPort: CALLER, service: 'support',
+          calls: 1, durationMs: 300, timeoutMs: 60_000, extra: ['-key', 'refer_to', `<sip:agentb@127.0.0.1:${TARGET}>`],
+        }).done;
+        expect(caller.code, describeRun(caller)).toBe(0);
+        const transferee = transferor.calls[0]!;
+        await target.waitUntil(() => (target.calls[0]?.acks.length ?? 0) > 0);
+        const reinvite = transferee.invites.at(-1)!;
+        expect(reinvite.body, 'the transferee is re-INVITEd with the target\'s media').toContain(`o=ua ${TARGET}`);
+        expect(target.calls[0]!.acks[0]!.body, 'the target gets the transferee\'s answer').toContain(`o=ua ${TRANSFEROR}`);
+        const [hook] = app.to('/refer');
+        expect(hook!.params.ReferTransferTarget).toBe(`<sip:agentb@127.0.0.1:${TARGET}>`);
+        expect(transferee.byes, 'the transferee was not hung up').toHaveLength(0);
+        expect(await transferor.bye(transferee)).toBe(200);
+        await target.waitUntil(() => target.calls[0]!.byes.length > 0);
+        expect(target.calls[0]!.byes).toHaveLength(1);
+      });
+    }
+  });
+
   it('a SIPp transferor: answers, REFERs, gets 202, NOTIFY 100 and 200, then BYE; the caller ends up with the target', async () => {
     const r = new VoiceResponse();
     r.dial({ referUrl: '/refer', answerOnBridge: true } as never).sip(`sip:agenta@127.0.0.1:${SIPP_TRANSFEROR}`);
