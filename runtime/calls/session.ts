@@ -8,9 +8,7 @@
  * child, or are answered here while nobody is connected.
  */
 import type { MessageView } from '../wasm/message-view.js';
-import type { HeaderField } from '../sip/message.js';
 import type { ServerTx } from '../transaction/server-tx.js';
-import { retransmitUntilAck } from '../dialog/uas-leg.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import { validateSipTarget } from '../sip/sip-target.js';
 import { parseTwiml } from '../twiml/parse.js';
@@ -22,8 +20,9 @@ import { Transfer, readReferTo, type TransferHost, type TransferorLeg } from './
 import { OutboundParent, type ParentLeg, type Sdp } from './parent.js';
 import { callParams, xHeaderParams, type Params } from './params.js';
 import type { CallRecord, CallStatus } from './record.js';
-import { holdAnswer } from './sdp.js';
 import { StatusReporter } from './status-callbacks.js';
+import { screenChild } from './screening.js';
+import { answerUnlinked } from './unlinked.js';
 
 /** A Dial already running (a transfer's) whose outcome the call continues from. */
 export interface PendingDial {
@@ -42,12 +41,8 @@ export type TwimlSource =
 const MAX_DOCUMENTS = 100;
 /** Document parse failure. */
 const PARSE_FAILURE = 12100;
-/** Cannot `<Dial>` from a child's screening TwiML. */
-const DIAL_IN_SCREENING = 13201;
 
-const SDP = 'application/sdp';
-
-/** Reasons the verb loop stops early. */
+/** The verb loop stops early (the call ended while a webhook was in flight). */
 class Interrupted extends Error {}
 
 /** One parent call. */
@@ -86,7 +81,6 @@ export class CallSession implements DialogHandler, DialHost {
   }
 
   get signal(): AbortSignal { return this.#abort.signal; }
-  get ended(): boolean { return this.#ended; }
 
   mediaIp(): string {
     const contact = this.ctx.contactFor('udp');
@@ -165,13 +159,9 @@ export class CallSession implements DialogHandler, DialHost {
         await onConnected();
       }),
     };
-    const parent = this.parent;
-    const self = { ended: (): boolean => this.#ended };
-    const transferor: TransferorLeg = { get ended() { return self.ended(); }, request: (m, o) => parent.request(m, o) };
-    const release = async (): Promise<void> => {
-      this.hangup('completed');
-      await Promise.resolve();
-    };
+    const parent = this.parent, isEnded = (): boolean => this.#ended;
+    const transferor: TransferorLeg = { get ended() { return isEnded(); }, request: (m, o) => parent.request(m, o) };
+    const release = (): Promise<void> => Promise.resolve(this.hangup('completed'));
     const accepted = Transfer.accept(host, transferor, opts, tx, request, this.#transfer !== undefined, release);
     if (!accepted) return;
     this.#transfer = accepted.transfer;
@@ -400,33 +390,14 @@ export class CallSession implements DialogHandler, DialHost {
   }
 
   /** Screening: run `url`'s TwiML for the child; `<Hangup>`/`<Reject>` decline it, `<Dial>` is refused (13201). */
-  async screen(child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean> {
-    const answered = child.finalResponse;
-    const extra: Params = {
-      SipCallId: child.record.sipCallId ?? '',
-      SipDomain: child.target.destination.host,
-      SipDomainSid: this.ctx.config.sipDomainSid,
-      SipSourceIp: child.target.destination.host,
-      ...xHeaderParams(answered, 'SipHeader_'),
-    };
-    let source: TwimlSource | undefined = { url, method, params: extra };
-    for (let n = 0; source && n < 10; n++) {
-      if (!('url' in source)) return true;
-      const doc: { ok: true; verbs: Verb[] } | { ok: false; code: number; message: string } | undefined = await this.#fetch(source.url, source.method, source.params, child.record).catch(() => undefined);
-      if (!doc || !doc.ok) return false;
-      source = undefined;
-      for (const verb of doc.verbs) {
-        if (!child.live || this.#ended) return false;
-        if (verb.kind === 'hangup' || verb.kind === 'reject') return false;
-        if (verb.kind === 'dial') {
-          this.ctx.alert(child.sid, 'error', DIAL_IN_SCREENING, `${url}: <Dial> is not allowed in the screening TwiML of a dialled party`);
-          return false;
-        }
-        if (verb.kind === 'pause') await this.#sleep(verb.length * 1000);
-        if (verb.kind === 'redirect') { source = { url: this.resolve(verb.url), method: verb.method, params: extra }; break; }
-      }
-    }
-    return child.live && !this.#ended;
+  screen(child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean> {
+    return screenChild({
+      ctx: this.ctx,
+      ended: () => this.#ended,
+      resolve: (u) => this.resolve(u),
+      fetch: (u, m, params, call) => this.#fetch(u, m, params, call).catch(() => undefined),
+      sleep: (ms) => this.#sleep(ms),
+    }, child, url, method);
   }
 
   #reject(reason: 'busy' | 'rejected'): void {
@@ -507,24 +478,8 @@ export class CallSession implements DialogHandler, DialHost {
 
   /** Nobody is connected: keep the caller on hold, answer what needs an answer. */
   #answerLocally(tx: ServerTx, request: MessageView): void {
-    if (tx.method === 'INVITE' || tx.method === 'UPDATE') {
-      const offer = request.bodyLength > 0 ? request.body.slice() : undefined;
-      const headers: HeaderField[] = [['Contact', this.ctx.contactFor(tx.source.transport)]];
-      const body = offer ? this.parent.origin.apply(holdAnswer(offer, this.mediaIp())) : undefined;
-      if (body) headers.push(['Content-Type', SDP]);
-      const out = tx.createResponse(200, 'OK', { headers, body });
-      tx.respond(out);
-      if (tx.method === 'INVITE') {
-        const ctx = this.ctx;
-        this.#pendingAck = retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => undefined);
-      }
-      return;
-    }
-    if (tx.method === 'INFO' || tx.method === 'OPTIONS' || tx.method === 'NOTIFY') {
-      tx.respond(tx.createResponse(200, 'OK'));
-      return;
-    }
-    tx.respond(tx.createResponse(405, 'Method Not Allowed', { headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY']] }));
+    const stop = answerUnlinked(this.ctx, this.parent, tx, request, this.mediaIp());
+    if (stop) this.#pendingAck = stop;
   }
 
   onAck(_side: 'a' | 'b', ack: MessageView): void {
@@ -536,7 +491,7 @@ export class CallSession implements DialogHandler, DialHost {
     this.parent.acked(ack);
   }
 
-  onStrayResponse(response: MessageView): void {
-    void response;
+  onStrayResponse(): void {
+    // the parent's 2xx retransmissions are absorbed by its transaction
   }
 }

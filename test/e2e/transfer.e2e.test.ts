@@ -160,6 +160,7 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
       const c = await running;
       expect(c.code, describeRun(c)).toBe(0);
       expect(call.notifies).toHaveLength(0);
+      await transferor.waitUntil(() => call.byes.length > 0);
       expect(call.byes, 'the transferor is only hung up when the caller hangs up').toHaveLength(1);
       expect(app.to('/refer')).toHaveLength(0);
       expect(daemon.logs.some((l) => l.includes('"code":13802'))).toBe(true);
@@ -192,6 +193,7 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
       expect(call.byes, 'still connected after the failed transfer').toHaveLength(0);
       const c = await running;
       expect(c.code, describeRun(c)).toBe(0);
+      await transferor.waitUntil(() => call.byes.length > 0);
       expect(call.byes, 'the caller hanging up ends the original call').toHaveLength(1);
     });
 
@@ -205,6 +207,7 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
       expect(call.byes).toHaveLength(0);
       const c = await running;
       expect(c.code, describeRun(c)).toBe(0);
+      await transferor.waitUntil(() => call.byes.length > 0);
       expect(call.byes).toHaveLength(1);
     });
 
@@ -216,6 +219,7 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
       const c = await running;
       expect(c.code, describeRun(c)).toBe(0);
       expect(call.notifies).toHaveLength(0);
+      await transferor.waitUntil(() => call.byes.length > 0);
       expect(call.byes).toHaveLength(1);
     });
   });

@@ -1,0 +1,52 @@
+/**
+ * Call screening (`url` on a `<Dial>` noun, SPEC-DETAIL.md §1.4, §2.3): the
+ * answered child runs TwiML before it is connected. `<Hangup>`/`<Reject>`
+ * decline it; `<Dial>` is refused (13201); `<Pause>` waits; `<Redirect>`
+ * follows (10 documents at most); reaching the end connects it.
+ */
+import type { Verb } from '../twiml/types.js';
+import type { ChildLeg } from './child.js';
+import type { CallContext } from './context.js';
+import { xHeaderParams, type Params } from './params.js';
+import type { CallRecord } from './record.js';
+
+/** Cannot `<Dial>` from a child's screening TwiML. */
+const DIAL_IN_SCREENING = 13201;
+
+/** What screening needs from the call. */
+export interface ScreeningHost {
+  ctx: CallContext;
+  ended(): boolean;
+  resolve(url: string): string;
+  fetch(url: string, method: 'GET' | 'POST', params: Params | undefined, call: CallRecord): Promise<{ ok: true; verbs: Verb[] } | { ok: false; code: number; message: string } | undefined>;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Screening: run `url`'s TwiML for the child; `<Hangup>`/`<Reject>` decline it, `<Dial>` is refused (13201). */
+export async function screenChild(host: ScreeningHost, child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean> {
+  const answered = child.finalResponse;
+  const extra: Params = {
+    SipCallId: child.record.sipCallId ?? '',
+    SipDomain: child.target.destination.host,
+    SipDomainSid: host.ctx.config.sipDomainSid,
+    SipSourceIp: child.target.destination.host,
+    ...xHeaderParams(answered, 'SipHeader_'),
+  };
+  let source: { url: string; method: 'GET' | 'POST'; params: Params } | undefined = { url, method, params: extra };
+  for (let n = 0; source && n < 10; n++) {
+    const doc: { ok: true; verbs: Verb[] } | { ok: false; code: number; message: string } | undefined = await host.fetch(source.url, source.method, source.params, child.record);
+    if (!doc || !doc.ok) return false;
+    source = undefined;
+    for (const verb of doc.verbs) {
+      if (!child.live || host.ended()) return false;
+      if (verb.kind === 'hangup' || verb.kind === 'reject') return false;
+      if (verb.kind === 'dial') {
+        host.ctx.alert(child.sid, 'error', DIAL_IN_SCREENING, `${url}: <Dial> is not allowed in the screening TwiML of a dialled party`);
+        return false;
+      }
+      if (verb.kind === 'pause') await host.sleep(verb.length * 1000);
+      if (verb.kind === 'redirect') { source = { url: host.resolve(verb.url), method: verb.method, params: extra }; break; }
+    }
+  }
+  return child.live && !host.ended();
+}
