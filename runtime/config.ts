@@ -53,6 +53,8 @@ export interface Config {
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   /** TwiML call control (issue 4). Without voiceUrl inbound calls take the static route. */
   twiml: TwimlConfig;
+  /** Completed-call records (JSON lines); no directory = none kept. */
+  cdr: { dir?: string; maxBytes: number; keep: number };
 }
 
 /** One egress profile: where calls for a `region` leave from. */
@@ -109,6 +111,7 @@ export function defaultConfig(): Config {
     drainGraceSeconds: 30,
     ringTimeoutSeconds: 60,
     log: { level: 'info' },
+    cdr: { maxBytes: 64 * 1024 * 1024, keep: 10 },
     twiml: {
       accountSid: 'AC00000000000000000000000000000000',
       authToken: '',
@@ -235,6 +238,9 @@ export const OPTIONS: OptionSpec[] = [
     }
   } },
   { flag: '--webhook-timeout', env: 'PATCHBAY_WEBHOOK_TIMEOUT', help: 'seconds a webhook may take (default 15)', apply: (c, v) => { c.twiml.webhookTimeoutSeconds = int('--webhook-timeout', v, 1, 120); } },
+  { flag: '--cdr-dir', env: 'PATCHBAY_CDR_DIR', help: 'directory for completed-call records (calls.jsonl, fsync\'d in batches, rotated); restored at start', apply: (c, v) => { c.cdr.dir = v; } },
+  { flag: '--cdr-max-bytes', env: 'PATCHBAY_CDR_MAX_BYTES', help: 'rotate calls.jsonl beyond this size (default 67108864)', apply: (c, v) => { c.cdr.maxBytes = int('--cdr-max-bytes', v, 1024, 2 ** 40); } },
+  { flag: '--cdr-keep', env: 'PATCHBAY_CDR_KEEP', help: 'rotated CDR files kept (default 10)', apply: (c, v) => { c.cdr.keep = int('--cdr-keep', v, 1, 100000); } },
   { flag: '--log-level', env: 'PATCHBAY_LOG_LEVEL', help: 'debug|info|warn|error (default info)', apply: (c, v) => {
     if (!['debug', 'info', 'warn', 'error'].includes(v)) throw new ConfigError(`--log-level: expected debug|info|warn|error, got "${v}"`);
     c.log.level = v as Config['log']['level'];
@@ -244,7 +250,7 @@ export const OPTIONS: OptionSpec[] = [
 /** Merge a parsed JSON config file over `base` (unknown keys are an error: typos must not be silent). */
 function mergeFile(base: Config, file: unknown, path: string): Config {
   if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`${path}: expected a JSON object`);
-  const known = new Set(['sip', 'http', 'route', 'routeAuth', 'auth', 'parser', 'drainGraceSeconds', 'ringTimeoutSeconds', 'log', 'twiml']);
+  const known = new Set(['sip', 'http', 'route', 'routeAuth', 'auth', 'parser', 'drainGraceSeconds', 'ringTimeoutSeconds', 'log', 'twiml', 'cdr']);
   for (const key of Object.keys(file)) if (!known.has(key)) throw new ConfigError(`${path}: unknown option "${key}"`);
   const f = file as Partial<Config>;
   return {
@@ -255,6 +261,7 @@ function mergeFile(base: Config, file: unknown, path: string): Config {
     auth: { ...base.auth, ...f.auth },
     parser: { ...base.parser, ...f.parser },
     log: { ...base.log, ...f.log },
+    cdr: { ...base.cdr, ...f.cdr },
     twiml: { ...base.twiml, ...f.twiml, egress: { ...base.twiml.egress, ...f.twiml?.egress } },
   };
 }

@@ -25,7 +25,7 @@ import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
 import type { CallControl } from './calls/control.js';
 import { CallLayer } from './calls/layer.js';
-import { createWebhookClient } from './webhooks/client.js';
+import { createWebhookClient, type WebhookOutcome } from './webhooks/client.js';
 import type { TransportStats } from './transport/stats.js';
 
 /** Live counts the daemon reports (leak checks assert they return to zero). */
@@ -68,8 +68,14 @@ function createTransports(config: Config, parser: ReturnType<typeof createParser
   });
 }
 
+/** Hooks an embedding program (serve-command) gives the daemon. */
+export interface DaemonHooks {
+  /** Told about every settled webhook request (metrics). */
+  onWebhook?: (outcome: WebhookOutcome) => void;
+}
+
 /** Start the daemon on `config`. */
-export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+export async function startDaemon(config: Config, log: Logger, hooks: DaemonHooks = {}): Promise<Daemon> {
   const parser = createParser({ ...config.parser });
   const transports = createTransports(config, parser);
   // --pool on: received datagrams are parsed in the worker pool in batches (inline when the rate is low)
@@ -92,7 +98,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const registry = new DialogRegistry<DialogHandler>();
   const calls = new CallStore({ onListenerError: (error) => log.error('call listener failed', { error: String(error) }) });
   const twiml = config.twiml;
-  const webhooks = createWebhookClient({ accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000 });
+  const webhooks = createWebhookClient({ accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000, onComplete: hooks.onWebhook });
   const callLayer = new CallLayer({
     transactions, transport, clock: systemClock, registry, contactFor: (t) => contactFor(t), store: calls, webhooks, parser, config: twiml, log,
     alert: (callSid, level, code, message) => {
@@ -194,6 +200,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       while (bridges.size + callLayer.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       for (const b of [...bridges]) b.hangup('shutting down');
       for (const s of callLayer.sessions()) s.hangup('completed');
+      callLayer.cancelRinging();
       const byeDeadline = Date.now() + 5000;
       while (bridges.size + callLayer.size > 0 && Date.now() < byeDeadline) await new Promise((r) => setTimeout(r, 50));
       daemon.close();

@@ -20,15 +20,32 @@ import { originate } from './originate.js';
 export class CallLayer implements CallControl {
   readonly ctx: CallContext;
   #sessions = new Map<string, CallSession>();
+  /** REST-created calls still ringing: how to cancel each. */
+  #ringing = new Map<string, () => void>();
 
   constructor(ctx: CallContext) {
     this.ctx = ctx;
     ctx.sessions = this;
   }
 
-  /** Live TwiML calls. */
+  /** Live TwiML calls (REST-created ones that still ring included). */
   get size(): number {
-    return this.#sessions.size;
+    return this.#sessions.size + this.#ringing.size;
+  }
+
+  /** A REST-created call rings: `cancel` stops it (drain, Status=canceled). */
+  ringing(sid: string, cancel: () => void): void {
+    this.#ringing.set(sid, cancel);
+  }
+
+  /** A REST-created call stopped ringing (answered or failed). */
+  settled(sid: string): void {
+    this.#ringing.delete(sid);
+  }
+
+  /** Cancel every REST-created call that still rings (drain). */
+  cancelRinging(): void {
+    for (const cancel of [...this.#ringing.values()]) cancel();
   }
 
   /** Every live session (drain). */
@@ -86,6 +103,11 @@ export class CallLayer implements CallControl {
   }
 
   end(sid: string, status: 'completed' | 'canceled'): ControlResult<CallRecord> {
+    const ringing = this.#ringing.get(sid);
+    if (ringing) {
+      ringing();
+      return { ok: true, value: this.ctx.store.get(sid)! };
+    }
     const session = this.#sessions.get(sid);
     if (!session) return this.#notLive(sid);
     if (status === 'canceled' && session.parent.answered) return { ok: true, value: session.record };

@@ -75,6 +75,7 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
   const relay = new Relay();
   const ring: { timer?: ReturnType<typeof setTimeout> } = {};
   let timedOut = false;
+  let canceled = false;
   const finish = (final: CallStatus, code: number): void => {
     if (ring.timer) clearTimeout(ring.timer);
     const r = ctx.store.update(sid, final, { sipResponseCode: code }) ?? record;
@@ -92,6 +93,7 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
         }
       },
       answered: (r) => {
+        layer.settled(sid);
         if (ring.timer) clearTimeout(ring.timer);
         ctx.registry.add(uac.dialog!, relay, 'a');
         ctx.store.update(sid, 'in-progress', { sipResponseCode: r.statusCode });
@@ -105,8 +107,10 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
         void session.run(request.twiml !== undefined ? { twiml: request.twiml } : { url: request.url!, method: request.method ?? 'POST' });
       },
       failed: (code) => {
+        layer.settled(sid);
         let final: CallStatus = 'failed';
-        if (timedOut || code === 408 || code === 480 || code === 487) final = 'no-answer';
+        if (canceled) final = 'canceled';
+        else if (timedOut || code === 408 || code === 480 || code === 487) final = 'no-answer';
         else if (code === 486 || code === 600) final = 'busy';
         finish(final, code);
       },
@@ -117,6 +121,7 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
   ctx.store.update(sid, 'initiated');
   void status.fire('initiated', record);
   ring.timer = setTimeout(() => { timedOut = true; uac.cancel(); }, (request.timeout ?? 60) * 1000);
+  layer.ringing(sid, () => { canceled = true; uac.cancel(); });
   uac.start();
   return Promise.resolve({ ok: true, value: { ...record, status: 'queued' } });
 }

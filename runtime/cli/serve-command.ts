@@ -9,8 +9,8 @@
 import { loadConfig, serveHelp, ConfigError } from '../config.js';
 import { createLogger } from '../log.js';
 import { startDaemon } from '../daemon.js';
+import type { WebhookOutcome } from '../webhooks/client.js';
 import { startHttp } from '../http/server.js';
-import { httpSettingsFromEnv, HttpSettingsError, type HttpSettings } from '../http/settings.js';
 import { Metrics } from '../metrics/metrics.js';
 import { CdrWriter, attachCdr } from '../cdr/writer.js';
 import { readCdr } from '../cdr/reader.js';
@@ -25,26 +25,27 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 0;
   }
   let config;
-  let settings: HttpSettings;
   try {
     config = loadConfig(argv);
-    // TODO(config): API credentials and CDR settings come from PATCHBAY_* environment variables until config.ts has them
-    settings = httpSettingsFromEnv(process.env);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof HttpSettingsError) {
+    if (err instanceof ConfigError) {
       process.stderr.write(`patchbay serve: ${err.message}\n`);
       return 2;
     }
     throw err;
   }
   const log = createLogger(config.log.level);
+  // the REST API and event stream use the account that signs webhooks; no auth token = API disabled
+  const credentials = config.twiml.authToken !== '' ? { accountSid: config.twiml.accountSid, authToken: config.twiml.authToken } : undefined;
+  const settings = { credentials, cdrDir: config.cdr.dir, cdrMaxBytes: config.cdr.maxBytes, cdrKeep: config.cdr.keep };
+  let observeWebhook: ((outcome: WebhookOutcome) => void) | undefined;
   let daemon;
   let http;
   let cdr: CdrWriter | undefined;
   let detachCdr: (() => void) | undefined;
   let metrics: Metrics | undefined;
   try {
-    daemon = await startDaemon(config, log);
+    daemon = await startDaemon(config, log, { onWebhook: (outcome) => observeWebhook?.(outcome) });
     if (settings.cdrDir !== undefined) {
       const restored = await readCdr(settings.cdrDir, RESTORE_LIMIT);
       daemon.calls.restore(restored.records);
@@ -60,6 +61,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const d = daemon;
     const writer = cdr;
     metrics = new Metrics({ store: d.calls, stats: () => d.stats(), transportStats: () => d.transportStats(), cdr: writer && (() => writer.stats) });
+    observeWebhook = metrics.observeWebhook;
     http = await startHttp({
       host: config.http.host, port: config.http.port, stats: () => d.stats(), store: d.calls, control: d.control,
       transportStats: () => d.transportStats(), accountSid: settings.credentials?.accountSid, authToken: settings.credentials?.authToken,
@@ -73,7 +75,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     daemon?.close();
     return 1;
   }
-  if (!settings.credentials) log.warn('REST API disabled: set PATCHBAY_ACCOUNT_SID and PATCHBAY_AUTH_TOKEN');
+  if (!settings.credentials) log.warn('REST API disabled: set --auth-token (and --account-sid)');
   log.info('ready', { http: `http://${config.http.host}:${http.port}`, sip: daemon.endpoints, cdr: settings.cdrDir ?? null });
   return new Promise<number>((resolve) => {
     let stopping = false;
