@@ -83,11 +83,11 @@ async function watchConcurrency(
 export async function runMemory(options: MemoryOptions): Promise<MemoryResult> {
   const dir = mkdtempSync(join(options.workRoot, 'memory-'));
   const limit = Math.min(15_000, options.calls + 2000);
-  const [uasPort, sipPort, httpPort, uacPort] = [options.ports(), options.ports(), options.ports(), options.ports()];
+  const [uasPort, sipPort, httpPort, uacPort, appPort] = [options.ports(), options.ports(), options.ports(), options.ports(), options.ports()];
   const uas = await startUas(uasPort, dir);
   let target: Target | undefined;
   try {
-    target = await startTarget(options.target, { sipPort, httpPort, uasPort, dir });
+    target = await startTarget(options.target, { sipPort, httpPort, uasPort, appPort, dir });
     await sleep(1000);
     const idleKb = statusKb(target.child.pid, 'VmRSS');
     const rampS = options.calls / options.rate;

@@ -1,7 +1,7 @@
 /**
  * Command-line options of `npm run bench:daemon -- [options]`.
  */
-import { TARGET_NAMES, type TargetName } from './targets.js';
+import { DEFAULT_TARGETS, TARGET_NAMES, type TargetName } from './targets.js';
 
 /** Everything the daemon bench can be told. */
 export interface DaemonBenchOptions {
@@ -16,6 +16,8 @@ export interface DaemonBenchOptions {
   alwaysSettle: boolean;
   /** Run the ramp, the memory mode, or both. */
   ramp: boolean;
+  /** `--mode twiml`: the ramp with the static route and the TwiML round trip side by side. */
+  twiml: boolean;
   memory: boolean;
   memoryCalls: number;
   memoryRate: number;
@@ -25,18 +27,25 @@ export interface DaemonBenchOptions {
   portBase: number;
 }
 
+/** Rates of the TwiML mode: fine steps around the static route's limit (1,250–1,500 cps on 2 vCPU). */
+export const TWIML_RATES: readonly number[] = [250, 500, 750, 1000, 1125, 1250, 1375, 1500];
+
 /** Help text. */
 export const USAGE = `usage: node dist/bench/daemon/run.js [options]
   --rates 100,250,...     call rates of the ramp (default 100,250,500,750,1000,1250,1500,1750,2000)
   --step-seconds N        seconds of calls per rate (default 10)
   --call-ms N             call duration in the ramp (default 1000)
-  --targets a,b           of patchbay (--pool off), patchbay-pool (--pool on), kamailio
-                          (default all three; kamailio only when installed)
+  --targets a,b           of patchbay (--pool off), patchbay-pool (--pool on), patchbay-twiml
+                          (TwiML from a local web app for every call), kamailio
+                          (default patchbay,patchbay-pool,kamailio; kamailio only when installed)
   --settle-ms N           wait up to N ms for Patchbay's transactions to end after a step with failures
                           or retransmissions,
                           the last rate and the memory mode (default 40000; 0: calls and dialogs only)
   --always-settle         the same wait after every Patchbay step
-  --mode ramp|memory|all  what to run (default all)
+  --mode ramp|memory|all|twiml
+                          what to run (default all); twiml: the ramp only, patchbay (static route)
+                          and patchbay-twiml side by side at rates ${TWIML_RATES.join(',')}
+                          (--rates and --targets still override), a few minutes
   --memory-calls N        concurrent calls in the memory mode (default 10000)
   --memory-rate N         calls per second while ramping up to them (default 250)
   --memory-call-ms N      call duration in the memory mode (default 60000)
@@ -67,12 +76,14 @@ function positive(flag: string, value: string | undefined, allowZero = false): n
 export function parseOptions(argv: readonly string[]): DaemonBenchOptions {
   const options: DaemonBenchOptions = {
     rates: [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000], stepSeconds: 10, callMs: 1000,
-    targets: [...TARGET_NAMES], settleMs: 40_000, alwaysSettle: false, ramp: true, memory: true,
+    targets: [...DEFAULT_TARGETS], settleMs: 40_000, alwaysSettle: false, ramp: true, memory: true, twiml: false,
     memoryCalls: 10_000, memoryRate: 250, memoryCallMs: 60_000, memoryTargets: ['patchbay', 'patchbay-pool'], portBase: 45_000,
   };
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const value = argv[i + 1];
+    given.add(flag);
     switch (flag) {
       case '--always-settle': options.alwaysSettle = true; i -= 1; break;
       case '--rates': options.rates = (value ?? '').split(',').map((r) => positive(flag, r)).sort((a, b) => a - b); break;
@@ -85,9 +96,10 @@ export function parseOptions(argv: readonly string[]): DaemonBenchOptions {
         break;
       case '--settle-ms': options.settleMs = positive(flag, value, true); break;
       case '--mode':
-        if (value !== 'ramp' && value !== 'memory' && value !== 'all') throw new Error(`--mode ramp|memory|all, got ${String(value)}`);
+        if (value !== 'ramp' && value !== 'memory' && value !== 'all' && value !== 'twiml') throw new Error(`--mode ramp|memory|all|twiml, got ${String(value)}`);
+        options.twiml = value === 'twiml';
         options.ramp = value !== 'memory';
-        options.memory = value !== 'ramp';
+        options.memory = value === 'memory' || value === 'all';
         break;
       case '--memory-calls': options.memoryCalls = positive(flag, value); break;
       case '--memory-rate': options.memoryRate = positive(flag, value); break;
@@ -95,6 +107,10 @@ export function parseOptions(argv: readonly string[]): DaemonBenchOptions {
       case '--port-base': options.portBase = positive(flag, value); break;
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
+  }
+  if (options.twiml) {
+    if (!given.has('--rates')) options.rates = [...TWIML_RATES];
+    if (!given.has('--targets')) options.targets = ['patchbay', 'patchbay-twiml'];
   }
   return options;
 }

@@ -7,7 +7,7 @@ import type { MemoryResult } from './memory.js';
 import type { StepResult } from './step.js';
 import type { TargetName } from './targets.js';
 
-const DISPLAY: Record<TargetName, string> = { 'patchbay': 'Patchbay', 'patchbay-pool': 'Patchbay pool', 'kamailio': 'Kamailio' };
+const DISPLAY: Record<TargetName, string> = { 'patchbay': 'Patchbay', 'patchbay-pool': 'Patchbay pool', 'patchbay-twiml': 'Patchbay TwiML', 'kamailio': 'Kamailio' };
 
 function num(value: number | undefined, digits = 0): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
@@ -70,7 +70,9 @@ export function formatBaseline(baselines: readonly StepResult[]): string {
  */
 export function formatTarget(steps: readonly StepResult[], baselines: readonly StepResult[]): string {
   const patchbay = steps[0]?.target !== 'kamailio';
+  const app = steps.some((s) => s.helperCpuPercent !== undefined);
   const head = ['rate (cps)', 'achieved cps', 'ok / failed', 'retrans', 'drops', 'added p50 / p99 / mean (ms)', 'CPU %', `peak ${patchbay ? 'RSS' : 'Σ PSS'} (MB)`, 'SIPp CPU %'];
+  if (app) head.push('web app CPU %');
   if (patchbay) head.push('left c/d/ctx/stx', 'log lines');
   head.push('verdict');
   return table(head, steps.map((s) => {
@@ -80,6 +82,7 @@ export function formatTarget(steps: readonly StepResult[], baselines: readonly S
       `${signed(extra.p50, 0)} / ${signed(extra.p99, 0)} / ${signed(extra.mean, 2)}`,
       num(s.cpuPercent), num(s.peakMemoryMb), num(s.sippCpuPercent),
     ];
+    if (app) cells.push(num(s.helperCpuPercent));
     if (patchbay) cells.push(leftoverText(s.leftover), num(s.problemCount));
     cells.push(verdict(s));
     return cells;
@@ -119,6 +122,66 @@ export function formatSideBySide(byTarget: ReadonlyMap<TargetName, readonly Step
  */
 export function highestClean(steps: readonly StepResult[]): number {
   return Math.max(0, ...steps.filter((s) => s.clean).map((s) => s.rate));
+}
+
+/** Daemon CPU time per call in ms (CPU % of one core over the window ÷ calls per second). */
+export function cpuMsPerCall(step: StepResult): number {
+  return step.cpuPercent === undefined || step.achievedCps <= 0 ? NaN : (10 * step.cpuPercent) / step.achievedCps;
+}
+
+/** The TwiML round trip against the static route: highest clean rates, their ratio, and the target. */
+export interface TwimlComparison {
+  staticClean: number;
+  twimlClean: number;
+  /** twimlClean / staticClean. */
+  ratio: number;
+  /** 1 − ratio: the share of clean calls per second the round trip costs. */
+  cost: number;
+  /** The issue's target: the round trip costs under 20 %. */
+  met: boolean;
+}
+
+/**
+ * Compares the static route (`patchbay`) with the TwiML round trip (`patchbay-twiml`).
+ * @param byTarget - steps per target
+ * @returns undefined unless both ran
+ */
+export function compareTwiml(byTarget: ReadonlyMap<TargetName, readonly StepResult[]>): TwimlComparison | undefined {
+  const fixed = byTarget.get('patchbay');
+  const twiml = byTarget.get('patchbay-twiml');
+  if (fixed === undefined || twiml === undefined) return undefined;
+  const staticClean = highestClean(fixed);
+  const twimlClean = highestClean(twiml);
+  const ratio = staticClean > 0 ? twimlClean / staticClean : NaN;
+  return { staticClean, twimlClean, ratio, cost: 1 - ratio, met: Number.isFinite(ratio) && 1 - ratio < 0.2 };
+}
+
+/**
+ * The static route and the TwiML round trip side by side, one row per rate, with the daemon's CPU
+ * time per call and what the TwiML mode adds to it; ✗ marks a step that is not clean.
+ * @param byTarget - steps per target (patchbay and patchbay-twiml)
+ * @param baselines - direct runs
+ * @returns Markdown, empty unless both ran
+ */
+export function formatTwimlSideBySide(byTarget: ReadonlyMap<TargetName, readonly StepResult[]>, baselines: readonly StepResult[]): string {
+  const fixed = byTarget.get('patchbay');
+  const twiml = byTarget.get('patchbay-twiml');
+  if (fixed === undefined || twiml === undefined) return '';
+  const rates = [...new Set([...fixed, ...twiml].map((s) => s.rate))].sort((a, b) => a - b);
+  const cell = (s: StepResult | undefined, rate: number): string[] => {
+    if (s === undefined) return ['–', '–', '–', '–'];
+    const extra = added(s, baselines.find((b) => b.rate === rate));
+    return [`${num(s.achievedCps)} / ${num(s.failed)}${s.clean ? '' : ' ✗'}`, `${signed(extra.p99, 0)} / ${signed(extra.mean, 2)}`, num(s.cpuPercent), num(cpuMsPerCall(s), 3)];
+  };
+  return table(
+    ['rate (cps)', 'static cps / failed', 'added p99 / mean (ms)', 'CPU %', 'CPU ms / call', 'TwiML cps / failed', 'added p99 / mean (ms)', 'CPU %', 'CPU ms / call', 'web app CPU %', 'TwiML CPU / static'],
+    rates.map((rate) => {
+      const a = fixed.find((s) => s.rate === rate);
+      const b = twiml.find((s) => s.rate === rate);
+      const ratio = a && b ? cpuMsPerCall(b) / cpuMsPerCall(a) : NaN;
+      return [num(rate), ...cell(a, rate), ...cell(b, rate), num(b?.helperCpuPercent), Number.isFinite(ratio) ? `×${num(ratio, 2)}` : '–'];
+    }),
+  );
 }
 
 /**

@@ -6,8 +6,10 @@
  * latency a target adds can be told apart from SIPp's own. A target leaves the ramp at its first
  * rate that is not clean: failed calls, below 95 % of the requested rate, or INVITE→200 p99 at T1
  * (500 ms) or more, i.e. calls set up only by retransmission. Then the memory mode holds many long
- * calls in Patchbay and reads its RSS. Prints Markdown tables on stdout (progress on stderr) and
- * writes bench/results/daemon-latest.json.
+ * calls in Patchbay and reads its RSS. `--mode twiml` instead ramps the static route and the TwiML
+ * round trip (every call fetches `<Dial><Sip>` from a local web app) side by side and compares their
+ * clean calls per second. Prints Markdown tables on stdout (progress on stderr) and writes
+ * bench/results/daemon-latest.json (daemon-twiml-latest.json in the TwiML mode).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { runMemory, type MemoryResult } from './memory.js';
 import { parseOptions, USAGE, type DaemonBenchOptions } from './options.js';
 import { installCleanup, killAllChildren } from './processes.js';
 import {
-  added, formatBaseline, formatMemory, formatProblems, formatSideBySide, formatTarget, highestClean,
+  added, compareTwiml, formatBaseline, formatMemory, formatProblems, formatSideBySide, formatTarget, formatTwimlSideBySide, highestClean,
 } from './report.js';
 import { runStep, type StepOptions, type StepResult } from './step.js';
 import { haveKamailio, type TargetName } from './targets.js';
@@ -34,7 +36,7 @@ function progress(step: StepResult, baseline: StepResult | undefined): void {
   const extra = added(step, baseline);
   const latency = step.target === 'direct'
     ? `rtt p50 ${step.rtt.p50} p99 ${step.rtt.p99} ms`
-    : `added p50 ${extra.p50} p99 ${extra.p99} mean ${extra.mean.toFixed(2)} ms, cpu ${step.cpuPercent?.toFixed(0)} %, peak ${step.peakMemoryMb?.toFixed(0)} MB`;
+    : `added p50 ${extra.p50} p99 ${extra.p99} mean ${extra.mean.toFixed(2)} ms, cpu ${step.cpuPercent?.toFixed(0)} %${step.helperCpuPercent === undefined ? '' : ` (+ web app ${step.helperCpuPercent.toFixed(0)} %)`}, peak ${step.peakMemoryMb?.toFixed(0)} MB`;
   const left = step.leftover ? `, left ${JSON.stringify(step.leftover)}` : '';
   process.stderr.write(`  ${step.target} @ ${step.rate}: ${step.achievedCps.toFixed(0)} cps, ${step.successful} ok, ${step.failed} failed, ${step.retransmissions} retrans, ${step.drops}+${step.sippDrops} drops, ${latency}${left}${step.problemCount > 0 ? `, ${step.problemCount} log lines` : ''} → ${step.clean ? 'clean' : step.reason}\n`);
 }
@@ -80,6 +82,7 @@ function machine(): string {
 const TITLES: Record<TargetName, string> = {
   'patchbay': 'Patchbay, --pool off (B2BUA, static route)',
   'patchbay-pool': 'Patchbay, --pool on (B2BUA, static route, parser pool)',
+  'patchbay-twiml': 'Patchbay, --pool off, TwiML round trip (voice URL on a local web app → <Dial answerOnBridge><Sip>)',
   'kamailio': 'Kamailio (stateful proxy: tm, record_route, children=2)',
 };
 
@@ -91,8 +94,13 @@ function printReport(options: DaemonBenchOptions, ramp: RampResult | undefined, 
     out.push('\n### Direct baseline (SIPp UAC → SIPp UAS)\n', formatBaseline(ramp.baselines));
     for (const [name, steps] of ramp.byTarget) out.push(`\n### ${TITLES[name]}\n`, formatTarget(steps, ramp.baselines));
     if (ramp.byTarget.size > 1) out.push('\n### Side by side\n', formatSideBySide(ramp.byTarget, ramp.baselines));
+    const twiml = compareTwiml(ramp.byTarget);
+    if (twiml) out.push('\n### Static route vs TwiML round trip\n', formatTwimlSideBySide(ramp.byTarget, ramp.baselines));
     out.push('');
     for (const [name, steps] of ramp.byTarget) out.push(`Highest clean rate (zero failures, ≥ 95 % of the rate, p99 setup < 500 ms), ${name}: **${highestClean(steps)} cps**`);
+    if (twiml) {
+      out.push(`TwiML round trip: ${twiml.twimlClean} / ${twiml.staticClean} clean cps = ${(100 * twiml.ratio).toFixed(0)} % of the static route, a cost of ${(100 * twiml.cost).toFixed(0)} % (target: under 20 %): **${twiml.met ? 'met' : 'not met'}**`);
+    }
     out.push(...ramp.notes);
     const problems = [...ramp.byTarget.values()].flat()
       .map((s) => formatProblems(`${s.target} @ ${s.rate} cps`, s.problems, s.problemCount, s.sippErrors))
@@ -140,8 +148,9 @@ async function main(argv: string[]): Promise<void> {
     printReport(options, ramp, memory);
     const results = join(findProjectRoot(), 'bench', 'results');
     mkdirSync(results, { recursive: true });
-    const json = { date: new Date().toISOString(), machine: machine(), options, ramp: ramp && { ...ramp, byTarget: Object.fromEntries(ramp.byTarget) }, memory };
-    writeFileSync(join(results, 'daemon-latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+    const twiml = ramp && compareTwiml(ramp.byTarget);
+    const json = { date: new Date().toISOString(), machine: machine(), options, ramp: ramp && { ...ramp, byTarget: Object.fromEntries(ramp.byTarget) }, twiml, memory };
+    writeFileSync(join(results, options.twiml ? 'daemon-twiml-latest.json' : 'daemon-latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   } finally {
     killAllChildren();
     rmSync(workRoot, { recursive: true, force: true });

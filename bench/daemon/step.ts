@@ -52,6 +52,8 @@ export interface StepResult {
   cpuPercent?: number;
   /** SIPp UAC + UAS CPU, % of one core, same window. */
   sippCpuPercent: number;
+  /** The target's helper processes (the TwiML web app), % of one core, same window; undefined when none. */
+  helperCpuPercent?: number;
   /** Peak footprint of the target in MB (Patchbay VmHWM; Kamailio Σ Pss sampled). */
   peakMemoryMb?: number;
   /** Patchbay's live counts once the calls were over (after the settle wait). */
@@ -146,12 +148,12 @@ export async function runStep(target: StepTarget, rate: number, options: StepOpt
   const dir = mkdtempSync(join(options.workRoot, `${target}-${rate}-`));
   const calls = Math.round(rate * options.stepSeconds);
   const limit = Math.min(15_000, Math.max(1000, Math.ceil(rate * (options.callMs / 1000 + 5))));
-  const [uasPort, sipPort, httpPort, uacPort] = [options.ports(), options.ports(), options.ports(), options.ports()];
+  const [uasPort, sipPort, httpPort, uacPort, appPort] = [options.ports(), options.ports(), options.ports(), options.ports(), options.ports()];
   const uas = await startUas(uasPort, dir);
   let system: Target | undefined;
   let peak: PeakSampler | undefined;
   try {
-    if (target !== 'direct') system = await startTarget(target, { sipPort, httpPort, uasPort, dir });
+    if (target !== 'direct') system = await startTarget(target, { sipPort, httpPort, uasPort, appPort, dir });
     if (system) peak = new PeakSampler(() => system!.memoryKb(), 250);
     const uac = startUac({
       remote: `127.0.0.1:${system ? sipPort : uasPort}`, localPort: uacPort, rate, calls,
@@ -159,9 +161,12 @@ export async function runStep(target: StepTarget, rate: number, options: StepOpt
     });
     await Promise.race([sleep(1000), uac.child.exited]);
     const cpu = system ? new CpuWindow(system.pids()) : undefined;
+    const helpers = system?.helperPids() ?? [];
+    const helperCpu = helpers.length > 0 ? new CpuWindow(helpers) : undefined;
     const sippCpu = new CpuWindow([uac.child.pid, uas.pid]);
     await Promise.race([sleep(Math.max(1000, (options.stepSeconds - 1) * 1000)), uac.child.exited]);
     const cpuPercent = cpu?.percent();
+    const helperCpuPercent = helperCpu?.percent();
     const sippCpuPercent = sippCpu.percent();
     const sipp = await uac.done;
     const drops = system ? udpDrops([sipPort]) : 0;
@@ -173,7 +178,7 @@ export async function runStep(target: StepTarget, rate: number, options: StepOpt
     const crashed = system?.child.hasExited() ?? false;
     const { achievedCps, rtt } = summarizeRtt(sipp.rtt);
     const result = {
-      target, rate, calls, achievedCps, rtt, cpuPercent, sippCpuPercent, leftover,
+      target, rate, calls, achievedCps, rtt, cpuPercent, sippCpuPercent, helperCpuPercent, leftover,
       successful: sipp.successful, failed: sipp.failed, retransmissions: sipp.retransmissions,
       deadCallMessages: sipp.deadCallMessages, drops, sippDrops,
       peakMemoryMb: peakKb === undefined ? undefined : peakKb / 1024,

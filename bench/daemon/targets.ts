@@ -1,7 +1,9 @@
 /**
  * The systems under test, each started fresh on loopback in front of a SIPp UAS: Patchbay
- * (`dist/runtime/cli.js serve` with a static route, B2BUA; `patchbay-pool` adds `--pool on`) and
- * Kamailio (stateful proxy, bench/daemon/kamailio.cfg).
+ * (`dist/runtime/cli.js serve` with a static route, B2BUA; `patchbay-pool` adds `--pool on`;
+ * `patchbay-twiml` fetches TwiML for every call from a local web app, ./twiml-app.ts, whose
+ * `<Dial answerOnBridge="true"><Sip>` reaches the same UAS) and Kamailio (stateful proxy,
+ * bench/daemon/kamailio.cfg).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,10 +14,17 @@ import { sleep, startChild, waitForUdpPort, type Child } from './processes.js';
 import { BENCH_FILES } from './sipp.js';
 
 /** Names of the systems the bench can drive. */
-export type TargetName = 'patchbay' | 'patchbay-pool' | 'kamailio';
+export type TargetName = 'patchbay' | 'patchbay-pool' | 'patchbay-twiml' | 'kamailio';
 
 /** Every target name, in report order. */
-export const TARGET_NAMES: readonly TargetName[] = ['patchbay', 'patchbay-pool', 'kamailio'];
+export const TARGET_NAMES: readonly TargetName[] = ['patchbay', 'patchbay-pool', 'patchbay-twiml', 'kamailio'];
+
+/** What a plain `npm run bench:daemon` ramps (the TwiML mode, `--mode twiml`, adds patchbay-twiml). */
+export const DEFAULT_TARGETS: readonly TargetName[] = ['patchbay', 'patchbay-pool', 'kamailio'];
+
+/** Account of the TwiML target (any AC + 32 hex, any token: the bench app does not check signatures). */
+const BENCH_ACCOUNT = 'AC0000000000000000000000000000be7c';
+const BENCH_TOKEN = 'bench-auth-token';
 
 /** A running system under test. */
 export interface Target {
@@ -23,6 +32,8 @@ export interface Target {
   readonly child: Child;
   /** Processes whose CPU time counts (Kamailio's workers included). */
   pids(): number[];
+  /** Helper processes measured apart (the TwiML web app), empty for the others. */
+  helperPids(): number[];
   /** Current footprint in kB: VmRSS for Patchbay, Σ Pss over its processes for Kamailio. */
   memoryKb(): number;
   /** Kernel-tracked peak RSS in kB (VmHWM) where it is meaningful, else 0. */
@@ -41,6 +52,8 @@ export interface TargetOptions {
   /** Patchbay's HTTP port (GET /stats). */
   httpPort: number;
   uasPort: number;
+  /** The TwiML web app's HTTP port (patchbay-twiml). */
+  appPort: number;
   /** Working folder (Kamailio's runtime dir). */
   dir: string;
 }
@@ -61,13 +74,28 @@ export function startTarget(name: TargetName, options: TargetOptions): Promise<T
   return name === 'kamailio' ? startKamailio(options) : startPatchbay(name, options);
 }
 
+/** Starts the bench's TwiML web app and waits until it answers. */
+async function startTwimlApp(options: TargetOptions): Promise<Child> {
+  const app = startChild(process.execPath, [join(findProjectRoot(), 'dist', 'bench', 'daemon', 'twiml-app.js'), String(options.appPort), String(options.uasPort)]);
+  const deadline = Date.now() + 10_000;
+  while (!app.output().includes('listening')) {
+    if (app.hasExited() || Date.now() > deadline) throw new Error(`the TwiML app did not start:\n${app.output().slice(-2000)}`);
+    await sleep(50);
+  }
+  return app;
+}
+
 async function startPatchbay(name: TargetName, options: TargetOptions): Promise<Target> {
   const cli = join(findProjectRoot(), 'dist', 'runtime', 'cli.js');
+  const app = name === 'patchbay-twiml' ? await startTwimlApp(options) : undefined;
+  const calls = app
+    ? ['--voice-url', `http://127.0.0.1:${options.appPort}/voice`, '--account-sid', BENCH_ACCOUNT, '--auth-token', BENCH_TOKEN]
+    : ['--route', `sip:callee@127.0.0.1:${options.uasPort}`];
   const child = startChild(process.execPath, [
     cli, 'serve',
     '--listen', `udp:127.0.0.1:${options.sipPort}`,
     '--http', `127.0.0.1:${options.httpPort}`,
-    '--route', `sip:callee@127.0.0.1:${options.uasPort}`,
+    ...calls,
     '--pool', name === 'patchbay-pool' ? 'on' : 'off',
     '--t1', '500',
     '--log-level', 'warn',
@@ -91,11 +119,15 @@ async function startPatchbay(name: TargetName, options: TargetOptions): Promise<
     name,
     child,
     pids: () => [child.pid],
+    helperPids: () => (app ? [app.pid] : []),
     memoryKb: () => statusKb(child.pid, 'VmRSS'),
     hwmKb: () => statusKb(child.pid, 'VmHWM'),
     stats,
     problems: () => child.output().split('\n').filter((line) => line.trim() !== ''),
-    stop: async () => { await child.stop(15_000); },
+    stop: async () => {
+      await child.stop(15_000);
+      await app?.stop(5000);
+    },
   };
 }
 
@@ -113,6 +145,7 @@ async function startKamailio(options: TargetOptions): Promise<Target> {
     name: 'kamailio',
     child,
     pids: () => processTree(child.pid),
+    helperPids: () => [],
     memoryKb: () => pssKb(processTree(child.pid)),
     hwmKb: () => 0,
     stats: () => Promise.resolve(undefined),
