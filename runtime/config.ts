@@ -61,6 +61,8 @@ export interface Config {
 export interface EgressProfile {
   /** Outbound proxy SIP URI (a loose Route is added), e.g. `sip:proxy.example.com:5060;transport=udp`. */
   proxy?: string;
+  /** Local address calls leave from (a --listen address). */
+  source?: string;
 }
 
 /** The TwiML side of the configuration. */
@@ -227,14 +229,19 @@ export const OPTIONS: OptionSpec[] = [
   { flag: '--status-callback-method', env: 'PATCHBAY_STATUS_CALLBACK_METHOD', help: 'GET|POST for --status-callback (default POST)', apply: (c, v) => { c.twiml.statusCallbackMethod = method('--status-callback-method', v); } },
   { flag: '--number-route', env: 'PATCHBAY_NUMBER_ROUTE', help: 'SIP URI template for <Number>, e.g. sip:{number}@carrier.example.com', apply: (c, v) => { c.twiml.numberRoute = template('--number-route', v, '{number}'); } },
   { flag: '--client-route', env: 'PATCHBAY_CLIENT_ROUTE', help: 'SIP URI template for <Client>, e.g. sip:{client}@pbx.example.com', apply: (c, v) => { c.twiml.clientRoute = template('--client-route', v, '{client}'); } },
-  { flag: '--egress', env: 'PATCHBAY_EGRESS', help: 'egress profiles by region, comma-separated region=proxy-uri (e.g. us1=sip:10.0.0.1:5060)', apply: (c, v) => {
+  { flag: '--egress', env: 'PATCHBAY_EGRESS', help: 'egress profiles by region, comma-separated: region=proxy-uri or region.proxy=uri / region.source=local-ip (e.g. us2=sip:10.0.0.1:5060,us2.source=10.0.0.5)', apply: (c, v) => {
     for (const item of v.split(',').map((x) => x.trim()).filter(Boolean)) {
-      const i = item.indexOf('=');
-      const region = item.slice(0, i);
-      if (i <= 0 || !/^(us1|us2|ie1|de1|sg1|jp1|br1|au1)$/.test(region)) throw new ConfigError(`--egress: expected region=sip-uri with a Twilio region (us1 us2 ie1 de1 sg1 jp1 br1 au1), got "${item}"`);
-      const proxy = item.slice(i + 1);
-      if (!/^sips?:[^\s]+$/i.test(proxy)) throw new ConfigError(`--egress: ${region}: expected a sip: URI, got "${proxy}"`);
-      c.twiml.egress[region] = { proxy };
+      const m = /^(us1|us2|ie1|de1|sg1|jp1|br1|au1)(?:\.(proxy|source))?=(.+)$/.exec(item);
+      if (!m) throw new ConfigError(`--egress: expected region=sip-uri, region.proxy=sip-uri or region.source=ip with a Twilio region (us1 us2 ie1 de1 sg1 jp1 br1 au1), got "${item}"`);
+      const [, region, key, value] = m as unknown as [string, string, string | undefined, string];
+      const profile = (c.twiml.egress[region] ??= {});
+      if (key === 'source') {
+        if (!/^[0-9a-f.:]+$/i.test(value)) throw new ConfigError(`--egress: ${region}.source: expected an IP address, got "${value}"`);
+        profile.source = value;
+      } else {
+        if (!/^sips?:[^\s]+$/i.test(value)) throw new ConfigError(`--egress: ${region}: expected a sip: URI, got "${value}"`);
+        profile.proxy = value;
+      }
     }
   } },
   { flag: '--webhook-timeout', env: 'PATCHBAY_WEBHOOK_TIMEOUT', help: 'seconds a webhook may take (default 15)', apply: (c, v) => { c.twiml.webhookTimeoutSeconds = int('--webhook-timeout', v, 1, 120); } },

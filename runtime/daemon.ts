@@ -100,7 +100,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   const twiml = config.twiml;
   const webhooks = createWebhookClient({ accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000, onComplete: hooks.onWebhook });
   const callLayer = new CallLayer({
-    transactions, transport, clock: systemClock, registry, contactFor: (t) => contactFor(t), store: calls, webhooks, parser, config: twiml, log,
+    transactions, transport, clock: systemClock, registry, contactFor: (t, source) => contactFor(t, source), store: calls, webhooks, parser, config: twiml, log,
     alert: (callSid, level, code, message) => {
       log[level === 'error' ? 'warn' : 'info'](`call ${level}`, { callSid, code, message });
       calls.emit({ type: level, at: Date.now(), callSid, code, message });
@@ -113,8 +113,9 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   let callsTotal = 0;
   let draining = false;
   const endpoints = await transport.listen();
-  const contactFor = (proto: string): string => {
-    const t = transports.find((x) => x.protocol === proto) ?? transports[0]!;
+  const contactFor = (proto: string, source?: string): string => {
+    const t = (source !== undefined ? transports.find((x) => x.protocol === proto && x.local.host === source) : undefined)
+      ?? transports.find((x) => x.protocol === proto) ?? transports[0]!;
     const host = t.sentBy.host.includes(':') ? `[${t.sentBy.host}]` : t.sentBy.host;
     return `<sip:patchbay@${host}:${t.sentBy.port};transport=${t.protocol}>`;
   };

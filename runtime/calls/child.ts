@@ -43,8 +43,8 @@ export interface ChildEvents {
   answered(child: ChildLeg, response: MessageView): void;
   /** The attempt ended without an answer; child.status and child.finalResponse say how. */
   failed(child: ChildLeg): void;
-  /** The far end hung up an answered child (its BYE is answered already). */
-  hungUp(child: ChildLeg, bye: MessageView): void;
+  /** An answered child is over: the far end hung up (its BYE is answered already), or the REST API ended it. */
+  hungUp(child: ChildLeg, bye: MessageView | undefined): void;
   /** Any other in-dialog request from the answered child. */
   request(child: ChildLeg, tx: ServerTx, request: MessageView): void;
   /** The ACK of a 2xx we sent the child (a relayed re-INVITE). */
@@ -84,7 +84,7 @@ export class ChildLeg implements DialogHandler {
     this.target = target;
     this.#events = events;
     const sid = newSid('CA');
-    const contact = ctx.contactFor(target.destination.transport);
+    const contact = ctx.contactFor(target.destination.transport, target.destination.source);
     const host = /@([^>;]+)/.exec(contact)?.[1] ?? '127.0.0.1';
     const from = `sip:${fromUser}@${host}`;
     const callId = newCallId();
@@ -132,6 +132,7 @@ export class ChildLeg implements DialogHandler {
   /** Create the record, report initiated, send the INVITE. */
   start(): void {
     this.#ctx.store.create(this.record);
+    this.#ctx.sessions?.trackChild(this);
     void this.#status.fire('initiated', this.record, { SipCallId: this.record.sipCallId ?? '' });
     this.uac.start();
   }
@@ -193,8 +194,19 @@ export class ChildLeg implements DialogHandler {
     return this.#hangup;
   }
 
+  /** End the child from outside (REST API): cancel it while it rings, hang it up once answered. */
+  async end(): Promise<void> {
+    if (this.record.status !== 'in-progress') {
+      this.cancel('canceled');
+      return;
+    }
+    await this.hangup();
+    this.#events.hungUp(this, undefined);
+  }
+
   #finish(final: CallStatus): void {
     this.#ended = true;
+    this.#ctx.sessions?.untrackChild(this);
     if (this.uac.dialog) this.#ctx.registry.remove(this.uac.dialog);
     if (this.#finished) return;
     this.#finished = true;

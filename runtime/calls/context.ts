@@ -19,15 +19,21 @@ export interface CallContext {
   transport: TransportLayer;
   clock: Clock;
   registry: DialogRegistry<DialogHandler>;
-  /** Our Contact for a transport (`<sip:patchbay@host:port;transport=…>`). */
-  contactFor(transport: string): string;
+  /** Our Contact for a transport (`<sip:patchbay@host:port;transport=…>`), on the listener bound to `source` when given. */
+  contactFor(transport: string, source?: string): string;
   store: CallStore;
   webhooks: WebhookClient;
   parser: WasmParser;
   config: TwimlConfig;
   log: Logger;
   /** Live TwiML sessions (a transfer can start one for the transferee); set by the CallLayer. */
-  sessions?: { adopt(session: import('./session.js').CallSession): void; forget(session: import('./session.js').CallSession): void };
+  sessions?: {
+    adopt(session: import('./session.js').CallSession): void;
+    forget(session: import('./session.js').CallSession): void;
+    /** Dial legs by SID, so the REST API can end them. */
+    trackChild(child: import('./child.js').ChildLeg): void;
+    untrackChild(child: import('./child.js').ChildLeg): void;
+  };
   /** Record a warning or error on a call (event stream, log, record's errorCode). */
   alert(callSid: string, level: 'warning' | 'error', code: number, message: string): void;
 }

@@ -15,11 +15,14 @@ import type { CallRecord } from './record.js';
 import { CallSession } from './session.js';
 import { newSid } from './sid.js';
 import { originate } from './originate.js';
+import type { ChildLeg } from './child.js';
 
 /** Inbound TwiML calls and call control. */
 export class CallLayer implements CallControl {
   readonly ctx: CallContext;
   #sessions = new Map<string, CallSession>();
+  /** Dial legs by SID (REST API hang-up). */
+  #children = new Map<string, ChildLeg>();
   /** REST-created calls still ringing: how to cancel each. */
   #ringing = new Map<string, () => void>();
 
@@ -31,6 +34,14 @@ export class CallLayer implements CallControl {
   /** Live TwiML calls (REST-created ones that still ring included). */
   get size(): number {
     return this.#sessions.size + this.#ringing.size;
+  }
+
+  trackChild(child: ChildLeg): void {
+    this.#children.set(child.sid, child);
+  }
+
+  untrackChild(child: ChildLeg): void {
+    this.#children.delete(child.sid);
   }
 
   /** A REST-created call rings: `cancel` stops it (drain, Status=canceled). */
@@ -97,7 +108,14 @@ export class CallLayer implements CallControl {
 
   redirect(sid: string, source: { url: string; method: 'GET' | 'POST' } | { twiml: string }): ControlResult<CallRecord> {
     const session = this.#sessions.get(sid);
-    if (!session) return this.#notLive(sid);
+    if (!session && this.#children.has(sid)) {
+      return { ok: false, error: { code: 21220, message: `Call ${sid} is a <Dial> leg: Patchbay cannot give it new TwiML; end it with Status=completed`, status: 400 } };
+    }
+    if (!session) {
+      const known = this.ctx.store.get(sid);
+      if (known) return { ok: false, error: { code: 21220, message: `Call ${sid} is not in-progress. Cannot redirect.`, status: 400 } };
+      return this.#notLive(sid);
+    }
     session.redirect('twiml' in source ? source : { url: source.url, method: source.method });
     return { ok: true, value: session.record };
   }
@@ -109,6 +127,11 @@ export class CallLayer implements CallControl {
       return { ok: true, value: this.ctx.store.get(sid)! };
     }
     const session = this.#sessions.get(sid);
+    const child = session ? undefined : this.#children.get(sid);
+    if (child) {
+      if (status === 'completed' || child.status !== 'in-progress') void child.end();
+      return { ok: true, value: child.record };
+    }
     if (!session) return this.#notLive(sid);
     if (status === 'canceled' && session.parent.answered) return { ok: true, value: session.record };
     session.hangup(status === 'canceled' ? 'canceled' : 'completed');

@@ -141,6 +141,7 @@ export class CallSession implements DialogHandler, DialHost {
       if (handedOver) return;
       handedOver = true;
       link.detach();
+      this.ctx.sessions?.untrackChild(child);
       this.ctx.registry.add(child.uac.dialog!, successor, 'a');
       this.ctx.sessions?.adopt(successor);
     };

@@ -85,11 +85,12 @@ export function resolveTarget(ctx: CallContext, noun: DialNoun): { ok: true; val
     destination: { transport: checked.transport, host, port: checked.effectivePort },
     method: noun.method,
   };
+  if (egress?.source) target.destination.source = egress.source;
   if (egress?.proxy) {
     const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)(?::(\d+))?(?:.*;transport=(udp|tcp|tls))?/i.exec(egress.proxy);
     if (m) {
       const transport = (m[3]?.toLowerCase() ?? checked.transport) as 'udp' | 'tcp' | 'tls';
-      target.destination = { transport, host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : transport === 'tls' ? 5061 : 5060 };
+      target.destination = { transport, host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : transport === 'tls' ? 5061 : 5060, source: egress.source };
       target.route = /;lr/i.test(egress.proxy) ? egress.proxy : `${egress.proxy};lr`;
     }
   }

@@ -57,7 +57,7 @@ export class Dialog {
       remoteSeq: request.cseqNumber,
       remoteTarget: contact ? uriOf(contact) : uriOf(from),
       routeSet: request.headers('Record-Route').map(uriOf),
-      via: { transport: source.transport, host: source.host, port: source.port, connectionId: source.connectionId },
+      via: { transport: source.transport, host: source.host, port: source.port, connectionId: source.connectionId, source: source.local.host },
     });
   }
 
@@ -86,7 +86,7 @@ export class Dialog {
   destination(): Destination {
     const next = this.state.routeSet[0] ?? this.state.remoteTarget;
     const d = destinationOf(next, this.state.via.transport);
-    const base = d ?? this.state.via;
+    const base: Destination = { ...(d ?? this.state.via), source: this.state.via.source };
     // stay on the connection the dialog was made on when it reaches the same peer
     if (this.state.via.connectionId !== undefined && base.transport === this.state.via.transport) {
       return { ...base, connectionId: this.state.via.connectionId };

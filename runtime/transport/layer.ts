@@ -112,6 +112,10 @@ export class TransportLayer {
   /** @return the transport a message to `destination` leaves on: same protocol, same address family when possible. */
   transportFor(destination: Destination): Transport | undefined {
     const v6 = isIPv6(destination.host);
+    if (destination.source !== undefined) {
+      const bound = this.#transports.find((t) => t.protocol === destination.transport && t.local.host === destination.source);
+      if (bound) return bound;
+    }
     let fallback: Transport | undefined;
     for (const t of this.#transports) {
       if (t.protocol !== destination.transport) continue;

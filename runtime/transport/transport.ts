@@ -18,6 +18,8 @@ export interface Endpoint {
 /** Where to send a message. */
 export interface Destination extends Endpoint {
   transport: TransportProtocol;
+  /** Send from the listener bound to this local address when there is one (egress profiles, multi-homed hosts). */
+  source?: string;
   /** For stream transports: the connection to use when it is still open (RFC 3261 §18.2.2). */
   connectionId?: string;
 }

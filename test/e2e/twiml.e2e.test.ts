@@ -247,6 +247,28 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     expect(app.to('/action')[0]!.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true' });
   });
 
+  it('the REST API hangs up a <Dial> child by its SID: the child gets BYE, the Dial ends completed and the caller goes on', async () => {
+    const r = new VoiceResponse();
+    r.dial({ answerOnBridge: true, action: '/action' }).sip(sip(UA1));
+    app.route('/voice', r.toString());
+    app.route('/action', '<Response><Hangup/></Response>');
+    ua1.script([{ status: 200, sdp: true }]);
+    const running = call('uac-call-expect-bye.xml');
+    await ua1.waitUntil(() => (ua1.calls[0]?.acks.length ?? 0) > 0);
+    const childSid = header(ua1.calls[0]!.invites[0], 'X-Twilio-CallSid');
+    const res = await fetch(`http://127.0.0.1:${SIP_PORT + 5}/2010-04-01/Accounts/${ACCOUNT}/Calls/${childSid}.json`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'Status=completed',
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { parent_call_sid: string }).parent_call_sid).toMatch(/^CA/);
+    const caller = await running;
+    expect(caller.code, describeRun(caller)).toBe(0);
+    expect(ua1.calls[0]!.byes).toHaveLength(1);
+    expect(app.to('/action')[0]!.params).toMatchObject({ DialCallStatus: 'completed', DialCallSid: childSid, DialBridged: 'true' });
+  });
+
   it('invalid TwiML ends the call with 500 and a 12100 error naming the problem', async () => {
     app.route('/voice', '<Response><Dial><Foo/></Dial></Response>');
     const caller = await call('uac-call-expect-500.xml');
@@ -261,5 +283,37 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     app.route('/voice', '<Response><Hangup/></Response>');
     const hangup = await call('uac-call-expect-603.xml');
     expect(hangup.code, describeRun(hangup)).toBe(0);
+  });
+});
+
+describe.skipIf(!enabled)('region egress profiles', () => {
+  it('region=us2 leaves from the us2 source address through the us2 outbound proxy (Route ;lr), region stripped from the Request-URI', async () => {
+    const port = BASE + 50;
+    const proxy = await startTestUa(BASE + 51);
+    const app = await startWebApp(TOKEN);
+    const daemon = await startDaemonProcess([
+      '--listen', `udp:127.0.0.1:${port},udp:127.0.0.2:${port}`,
+      '--voice-url', `${app.base}/voice`, '--auth-token', TOKEN,
+      '--egress', `us2.proxy=sip:127.0.0.1:${BASE + 51},us2.source=127.0.0.2`,
+      '--t1', '100', '--t4', '500', '--timer-d', '1000',
+    ], port + 5);
+    try {
+      app.route('/voice', '<Response><Dial answerOnBridge="true"><Sip>sip:agent@pbx.example.invalid;region=us2</Sip></Dial></Response>');
+      proxy.script([{ status: 200, sdp: true }]);
+      const caller = await startSipp({ scenario: 'uac-call-expect-200.xml', remote: `127.0.0.1:${port}`, localPort: BASE + 53, service: 'support', calls: 1, durationMs: 200, timeoutMs: 30_000 }).done;
+      expect(caller.code, describeRun(caller)).toBe(0);
+      const invite = proxy.calls[0]!.invites[0]!;
+      expect(invite.from.address, 'sent from the us2 source address').toBe('127.0.0.2');
+      expect(invite.text.split('\r\n')[0]).toBe('INVITE sip:agent@pbx.example.invalid SIP/2.0');
+      expect(header(invite, 'Route')).toBe(`<sip:127.0.0.1:${BASE + 51};lr>`);
+      expect(header(invite, 'Contact')).toContain('127.0.0.2');
+      await proxy.waitUntil(() => proxy.calls[0]!.byes.length > 0);
+      expect(proxy.calls[0]!.byes[0]!.from.address, 'in-dialog requests leave from the same address').toBe('127.0.0.2');
+      expect(await daemon.settle(15_000)).toMatchObject({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
+    } finally {
+      proxy.close();
+      await daemon.stop();
+      await app.close();
+    }
   });
 });
