@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { OriginKeeper, holdAnswer, holdOffer } from '../../../runtime/calls/sdp.js';
+import { rfc2822, sipHost, sipUser, callParams } from '../../../runtime/calls/params.js';
+import { isSid, newSid } from '../../../runtime/calls/sid.js';
+import { CallStore } from '../../../runtime/calls/store.js';
+import { loadConfig, ConfigError } from '../../../runtime/config.js';
+
+const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
+const sdp = (origin: string, port: number): Uint8Array => new TextEncoder().encode(
+  `v=0\r\no=${origin} IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 8 101\r\nm=video ${port + 2} RTP/AVP 96\r\n`);
+
+describe('hold SDP', () => {
+  it('answers every offered stream on hold, in order, first payload type kept', () => {
+    const answer = text(holdAnswer(sdp('alice 1 1', 4000), '192.0.2.7'));
+    expect(answer).toContain('c=IN IP4 192.0.2.7');
+    expect(answer.match(/^m=.*$/gm)).toEqual(['m=audio 9 RTP/AVP 0', 'm=video 9 RTP/AVP 96']);
+    expect(answer.match(/a=inactive/g)).toHaveLength(2);
+  });
+
+  it('offers PCMU/PCMA on hold when there is nothing to answer, IPv6 too', () => {
+    expect(text(holdOffer('::1'))).toContain('c=IN IP6 ::1');
+    expect(text(holdAnswer(undefined, '127.0.0.1'))).toContain('m=audio 9 RTP/AVP 0');
+  });
+});
+
+describe('OriginKeeper (RFC 3264 §8: one origin per leg, version up on change)', () => {
+  it('keeps the first origin and bumps the version when another party\'s SDP is sent', () => {
+    const keeper = new OriginKeeper();
+    expect(text(keeper.apply(sdp('bob 77 5', 5000)))).toContain('o=bob 77 5 IN IP4 10.0.0.1');
+    expect(text(keeper.apply(sdp('bob 77 5', 5000))), 'same body: same version').toContain('o=bob 77 5 ');
+    const next = text(keeper.apply(sdp('carol 9 1', 6000)));
+    expect(next).toContain('o=bob 77 6 IN IP4 10.0.0.1');
+    expect(next).toContain('m=audio 6000');
+    expect(keeper.apply(undefined)).toBeUndefined();
+  });
+});
+
+describe('webhook parameters', () => {
+  it('formats Timestamp as RFC 2822 in UTC', () => {
+    expect(rfc2822(Date.UTC(2010, 7, 20, 1, 13, 42))).toBe('Fri, 20 Aug 2010 01:13:42 +0000');
+  });
+
+  it('reads host and user of SIP URIs', () => {
+    expect(sipHost('sip:bob@example.com:5060;transport=tcp')).toBe('example.com');
+    expect(sipHost('sips:[2001:db8::1]:5061')).toBe('[2001:db8::1]');
+    expect(sipUser('sip:+1555@h')).toBe('+1555');
+    expect(sipUser('sip:h')).toBeUndefined();
+  });
+
+  it('sends the standard voice parameters of a call, ParentCallSid only on children', () => {
+    const now = Date.now();
+    const base = { sid: newSid('CA'), accountSid: newSid('AC'), direction: 'inbound' as const, from: 'sip:a@h', to: 'sip:b@h', status: 'ringing' as const, dateCreated: now, dateUpdated: now };
+    expect(callParams(base)).toEqual({ CallSid: base.sid, AccountSid: base.accountSid, From: 'sip:a@h', To: 'sip:b@h', Caller: 'sip:a@h', Called: 'sip:b@h', CallStatus: 'ringing', ApiVersion: '2010-04-01', Direction: 'inbound' });
+    expect(callParams({ ...base, parentCallSid: 'CA1' }).ParentCallSid).toBe('CA1');
+    expect(isSid(base.sid, 'CA')).toBe(true);
+    expect(isSid('CA123', 'CA')).toBe(false);
+  });
+});
+
+describe('CallStore', () => {
+  it('moves a call to the completed window with its duration and publishes every change', () => {
+    const store = new CallStore({ keepCompleted: 1 });
+    const events: string[] = [];
+    store.on((e) => events.push(e.type === 'call.status' ? `${e.previous}->${e.call.status}` : e.type));
+    const now = Date.now();
+    const mk = (sid: string) => store.create({ sid, accountSid: 'AC', direction: 'inbound', from: 'a', to: 'b', status: 'ringing', dateCreated: now, dateUpdated: now });
+    mk('CA1');
+    store.update('CA1', 'in-progress');
+    store.update('CA1', 'completed');
+    expect(store.get('CA1')).toMatchObject({ status: 'completed', duration: 0 });
+    expect(store.liveCount).toBe(0);
+    mk('CA2');
+    store.update('CA2', 'busy');
+    expect(store.get('CA1'), 'only keepCompleted calls are kept').toBeUndefined();
+    expect(events).toEqual(['call.created', 'ringing->in-progress', 'in-progress->completed', 'call.created', 'ringing->busy']);
+  });
+});
+
+describe('TwiML configuration', () => {
+  it('reads account, voice URL, routes and egress profiles, and refuses what cannot work', () => {
+    const c = loadConfig(['--voice-url', 'http://127.0.0.1:3000/voice', '--auth-token', 't', '--egress', 'us2=sip:10.0.0.1:5060,us2.source=10.0.0.5,ie1.proxy=sip:p.example.com', '--number-route', 'sip:{number}@carrier'], {});
+    expect(c.twiml).toMatchObject({ voiceUrl: 'http://127.0.0.1:3000/voice', voiceMethod: 'POST', authToken: 't', numberRoute: 'sip:{number}@carrier' });
+    expect(c.twiml.egress).toEqual({ us2: { proxy: 'sip:10.0.0.1:5060', source: '10.0.0.5' }, ie1: { proxy: 'sip:p.example.com' } });
+    expect(() => loadConfig(['--voice-url', 'http://x/voice'], {})).toThrow(/--auth-token/);
+    expect(() => loadConfig(['--egress', 'mars=sip:x'], {})).toThrow(ConfigError);
+    expect(() => loadConfig(['--account-sid', 'AC12'], {})).toThrow(/32 hex/);
+    expect(() => loadConfig(['--voice-url', 'ftp://x'], {})).toThrow(/http/);
+    expect(() => loadConfig(['--number-route', 'sip:carrier'], {})).toThrow(/\{number\}/);
+  });
+});
