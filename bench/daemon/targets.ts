@@ -123,7 +123,8 @@ async function startPatchbay(name: TargetName, options: TargetOptions): Promise<
     memoryKb: () => statusKb(child.pid, 'VmRSS'),
     hwmKb: () => statusKb(child.pid, 'VmHWM'),
     stats,
-    problems: () => child.output().split('\n').filter((line) => line.trim() !== ''),
+    // every line at warn or above, except the start-up notice that the REST API is off (no --auth-token)
+    problems: () => child.output().split('\n').filter((line) => line.trim() !== '' && !line.includes('"msg":"REST API disabled')),
     stop: async () => {
       await child.stop(15_000);
       await app?.stop(5000);
