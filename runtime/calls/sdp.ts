@@ -21,22 +21,36 @@ function addrType(ip: string): 'IP4' | 'IP6' {
   return ip.includes(':') ? 'IP6' : 'IP4';
 }
 
+/** The media sections of an SDP body: each `m=` line with the lines that follow it. */
+function mediaSections(sdp: string): string[][] {
+  const sections: string[][] = [];
+  for (const line of lines(sdp)) {
+    if (line.startsWith('m=')) sections.push([line]);
+    else sections.at(-1)?.push(line);
+  }
+  return sections;
+}
+
 /**
  * An answer to `offer` that accepts every stream on hold (`a=inactive`,
- * port 9, first payload type kept) so the caller can be answered before the
- * far end's media exists; the real media comes later in a re-INVITE.
+ * port 9, first payload type kept with its `a=rtpmap`/`a=fmtp`, which a
+ * dynamic payload type needs) so the caller can be answered before the far
+ * end's media exists; the real media comes later in a re-INVITE. A stream
+ * the offer disabled (port 0) stays disabled (RFC 3264 §6).
  */
 export function holdAnswer(offer: Uint8Array | undefined, ip: string): Uint8Array {
-  const media = offer ? lines(decoder.decode(offer)).filter((l) => l.startsWith('m=')) : [];
+  const sections = offer ? mediaSections(decoder.decode(offer)) : [];
   const out = ['v=0', `o=patchbay 0 0 IN ${addrType(ip)} ${ip}`, 's=patchbay', `c=IN ${addrType(ip)} ${ip}`, 't=0 0'];
-  const list = media.length > 0 ? media : ['m=audio 9 RTP/AVP 0'];
-  for (const m of list) {
-    const [kind, , proto, ...fmts] = m.slice(2).split(' ');
+  if (sections.length === 0) sections.push(['m=audio 9 RTP/AVP 0']);
+  for (const [m, ...attrs] of sections) {
+    const [kind, port, proto, ...fmts] = m!.slice(2).split(' ');
     const fmt = fmts[0] ?? '0';
-    out.push(`m=${kind ?? 'audio'} 9 ${proto ?? 'RTP/AVP'} ${fmt}`);
-    if (proto?.startsWith('RTP/') && /^\d+$/.test(fmt) && Number(fmt) < 96) {
-      // static payload types need no rtpmap
+    if (port === '0' || port?.startsWith('0/')) {
+      out.push(`m=${kind ?? 'audio'} 0 ${proto ?? 'RTP/AVP'} ${fmt}`);
+      continue;
     }
+    out.push(`m=${kind ?? 'audio'} 9 ${proto ?? 'RTP/AVP'} ${fmt}`);
+    out.push(...attrs.filter((a) => a.startsWith(`a=rtpmap:${fmt} `) || a.startsWith(`a=fmtp:${fmt} `)));
     out.push('a=inactive');
   }
   return join(out);
