@@ -16,7 +16,7 @@ import { UacLeg } from '../dialog/uac-leg.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { StatusCallbackEvent } from '../twiml/types.js';
 import type { CallContext } from './context.js';
-import { API_VERSION, type Params } from './params.js';
+import { API_VERSION, xHeaderParams, type Params } from './params.js';
 import type { CallRecord, CallStatus } from './record.js';
 import { newSid } from './sid.js';
 import { StatusReporter, type StatusCallbackSpec } from './status-callbacks.js';
@@ -129,6 +129,18 @@ export class ChildLeg implements DialogHandler {
   /** Seconds since answer (0 when never answered). */
   get duration(): number { return this.#answeredAt ? Math.max(0, Math.round((Date.now() - this.#answeredAt) / 1000)) : 0; }
 
+  /** Parameters of a webhook about the answered child (SPEC-DETAIL §2.3): SIP identity and the 200 OK's X- headers. */
+  answeredParams(): Params {
+    const host = this.target.destination.host;
+    return {
+      SipCallId: this.record.sipCallId ?? '',
+      SipDomain: /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(this.target.uri)?.[1] ?? host,
+      SipDomainSid: this.#ctx.config.sipDomainSid,
+      SipSourceIp: host,
+      ...xHeaderParams(this.finalResponse, 'SipHeader_'),
+    };
+  }
+
   /** Create the record, report initiated, send the INVITE. */
   start(): void {
     this.#ctx.store.create(this.record);
@@ -152,7 +164,7 @@ export class ChildLeg implements DialogHandler {
     this.#answeredAt = Date.now();
     this.#ctx.registry.add(this.uac.dialog!, this, 'b');
     this.#set('in-progress', { sipResponseCode: r.statusCode });
-    this.#fire('answered');
+    this.#fire('answered', this.answeredParams());
     this.#events.answered(this, r);
   }
 

@@ -7,7 +7,7 @@
 import type { Verb } from '../twiml/types.js';
 import type { ChildLeg } from './child.js';
 import type { CallContext } from './context.js';
-import { xHeaderParams, type Params } from './params.js';
+import type { Params } from './params.js';
 import type { CallRecord } from './record.js';
 
 /** Cannot `<Dial>` from a child's screening TwiML. */
@@ -24,14 +24,7 @@ export interface ScreeningHost {
 
 /** Screening: run `url`'s TwiML for the child; `<Hangup>`/`<Reject>` decline it, `<Dial>` is refused (13201). */
 export async function screenChild(host: ScreeningHost, child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean> {
-  const answered = child.finalResponse;
-  const extra: Params = {
-    SipCallId: child.record.sipCallId ?? '',
-    SipDomain: child.target.destination.host,
-    SipDomainSid: host.ctx.config.sipDomainSid,
-    SipSourceIp: child.target.destination.host,
-    ...xHeaderParams(answered, 'SipHeader_'),
-  };
+  const extra: Params = child.answeredParams();
   let source: { url: string; method: 'GET' | 'POST'; params: Params } | undefined = { url, method, params: extra };
   for (let n = 0; source && n < 10; n++) {
     const doc: { ok: true; verbs: Verb[] } | { ok: false; code: number; message: string } | undefined = await host.fetch(source.url, source.method, source.params, child.record);

@@ -385,6 +385,8 @@ export class CallSession implements DialogHandler, DialHost {
       p.DialCallDuration = String(result.duration);
       p.DialSipCallId = child.record.sipCallId ?? '';
       if (child.sipStatus) p.DialSipResponseCode = String(child.sipStatus);
+      // X- headers of the answer, then of the final message (a failure, or the BYE exchange), the later winning (SPEC-DETAIL §2.5)
+      if (result.bridged) Object.assign(p, xHeaderParams(child.finalResponse, 'DialSipHeader_'));
       Object.assign(p, xHeaderParams(child.lastMessage, 'DialSipHeader_'));
     }
     return p;

@@ -164,6 +164,7 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
       expect(call.byes, 'the transferor is only hung up when the caller hangs up').toHaveLength(1);
       expect(app.to('/refer')).toHaveLength(0);
       expect(daemon.logs.some((l) => l.includes('"code":13802'))).toBe(true);
+      expect(await transferor.request(call, 'REFER', { 'Refer-To': targetUri }), 'a REFER after the call ended').toBe(481);
     });
   });
 

@@ -103,7 +103,7 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     expect(action!.params).toMatchObject({
       CallSid: voice!.params.CallSid, DialCallStatus: 'completed', DialCallSid: childSid, DialBridged: 'true',
       DialSipResponseCode: '200', DialSipCallId: header(invite, 'Call-ID'),
-      'DialSipHeader_X-Bye-Reason': 'callee-done',
+      'DialSipHeader_X-Bye-Reason': 'callee-done', 'DialSipHeader_X-Agent-Id': '42',
     });
     expect(Number(action!.params.DialCallDuration)).toBeGreaterThanOrEqual(0);
     const [parentStatus] = await app.waitFor('/parent-status', 1);
@@ -233,6 +233,23 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     expect(screen!.params.SipCallId).toBe(header(ua1.calls[0]!.invites[0], 'Call-ID'));
     expect(ua1.calls[0]!.byes).toHaveLength(1);
     expect(app.to('/action')[0]!.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'false' });
+  });
+
+  it('screening url that ends without declining connects the callee; the answered status callback carries the SIP parameters', async () => {
+    const r = new VoiceResponse();
+    r.dial({ answerOnBridge: true, action: '/action' }).sip({ url: '/whisper', statusCallback: '/child-status', statusCallbackEvent: 'answered' } as never, sip(UA1));
+    app.route('/voice', r.toString());
+    app.route('/whisper', '<Response><Pause length="1"/></Response>');
+    app.route('/child-status', '<Response/>');
+    app.route('/action', '<Response/>');
+    ua1.script([{ status: 200, sdp: true, headers: { 'X-Agent-Id': '7' } }]);
+    const caller = await call('uac-call-expect-200.xml', 300);
+    expect(caller.code, describeRun(caller)).toBe(0);
+    expect(app.to('/whisper')).toHaveLength(1);
+    const [answered] = await app.waitFor('/child-status', 1);
+    expect(answered!.params).toMatchObject({ CallStatus: 'in-progress', 'SipHeader_X-Agent-Id': '7', SipDomain: '127.0.0.1', SipSourceIp: '127.0.0.1', SequenceNumber: '0' });
+    expect(answered!.params.SipDomainSid).toMatch(/^SD[0-9a-f]{32}$/);
+    expect((await app.waitFor('/action', 1))[0]!.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true' });
   });
 
   it('timeLimit: the callee gets BYE after timeLimit seconds and the caller continues with the action TwiML', async () => {
