@@ -18,6 +18,8 @@ const parser = new XMLParser({
   trimValues: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  // numeric character references (&#233; &#x2B;) decode like the five named entities
+  htmlEntities: true,
 });
 
 type RawNode = Record<string, unknown>;

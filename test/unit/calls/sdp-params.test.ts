@@ -88,3 +88,11 @@ describe('TwiML configuration', () => {
     expect(() => loadConfig(['--number-route', 'sip:carrier'], {})).toThrow(/\{number\}/);
   });
 });
+
+describe('TwiML text', () => {
+  it('decodes numeric character references in noun text', async () => {
+    const { parseTwiml } = await import('../../../runtime/twiml/index.js');
+    const r = parseTwiml('<Response><Dial><Sip>sip:jos&#233;@example.com?x-plan=a&#x2B;b</Sip></Dial></Response>');
+    expect(r.ok && r.value.verbs[0]).toMatchObject({ kind: 'dial', nouns: [{ kind: 'sip', uri: 'sip:josé@example.com?x-plan=a+b' }] });
+  });
+});
