@@ -17,23 +17,13 @@
  *   as test/unit/twiml/sip.test.ts does.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { validateSipTarget } from '../../runtime/sip/sip-target.js';
+import { sipUriChecker } from '../../runtime/sip/sip-target.js';
+import { XML_OPTIONS } from '../../runtime/twiml/xml.js';
 import { parseTwiml, type ParseTwimlOptions } from '../../runtime/twiml/index.js';
 import { createParser } from '../../runtime/wasm/load.js';
 import type { BenchSuite, BenchTask } from '../lib/types.js';
 import { buildDocuments, TWIML_DOCUMENT_NAMES, type TwimlBenchDocument, type TwimlDocumentName } from './documents.js';
 
-/** The XMLParser options of runtime/twiml/xml.ts (not exported there): the floor parses alike. */
-const XML_OPTIONS = {
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseAttributeValue: false,
-  parseTagValue: false,
-  trimValues: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-} as const;
 
 /** Everything the suites share, built once by the first `setup()`. */
 interface Prepared {
@@ -47,12 +37,7 @@ let prepared: Promise<Prepared> | undefined;
 /** `validateSipUri` as the daemon wires it: the WASM validator, its failure mapped to a SipUriCheck. */
 function daemonOptions(): ParseTwimlOptions {
   const parser = createParser({ flavour: 'release' });
-  return {
-    validateSipUri(uri) {
-      const r = validateSipTarget(parser, uri);
-      return r.ok ? { ok: true } : { ok: false, message: r.error.message, twilioCode: r.error.twilioCode };
-    },
-  };
+  return { validateSipUri: sipUriChecker(parser) };
 }
 
 async function prepare(): Promise<Prepared> {

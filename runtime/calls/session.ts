@@ -10,7 +10,7 @@
 import type { MessageView } from '../wasm/message-view.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { DialogHandler } from '../dialog/registry.js';
-import { validateSipTarget } from '../sip/sip-target.js';
+import { sipUriChecker } from '../sip/sip-target.js';
 import { parseTwiml } from '../twiml/parse.js';
 import type { DialOpts, Verb } from '../twiml/types.js';
 import type { CallContext } from './context.js';
@@ -300,12 +300,7 @@ export class CallSession implements DialogHandler, DialHost {
   }
 
   #parse(xml: string, where: string, sid: string): Verb[] | undefined {
-    const doc = parseTwiml(xml, {
-      validateSipUri: (uri) => {
-        const r = validateSipTarget(this.ctx.parser, uri);
-        return r.ok ? { ok: true } : { ok: false, message: r.error.message, twilioCode: r.error.twilioCode };
-      },
-    });
+    const doc = parseTwiml(xml, { validateSipUri: sipUriChecker(this.ctx.parser) });
     if (!doc.ok) {
       this.ctx.alert(sid, 'error', doc.error.code, `${where}: ${doc.error.path}: ${doc.error.message}`);
       return undefined;

@@ -99,3 +99,14 @@ export function validateHeaderValue(parser: WasmParser, value: string): HeaderVa
   if (code < 0) return uriFailure(code, parser.out[U.ERROR_OFFSET]!);
   return { ok: true };
 }
+
+/**
+ * The `validateSipUri` option of parseTwiml as the daemon wires it: the WASM
+ * validator, its failure reduced to a message and the Twilio code.
+ */
+export function sipUriChecker(parser: WasmParser): (uri: string) => { ok: true } | { ok: false; message: string; twilioCode?: number } {
+  return (uri) => {
+    const r = validateSipTarget(parser, uri);
+    return r.ok ? { ok: true } : { ok: false, message: r.error.message, twilioCode: r.error.twilioCode };
+  };
+}
