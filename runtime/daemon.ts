@@ -25,6 +25,9 @@ import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
 import type { CallControl } from './calls/control.js';
 import { CallLayer } from './calls/layer.js';
+import { sipUriChecker } from './sip/sip-target.js';
+import { cachedTwimlParser } from './twiml/cache.js';
+import { parseTwiml } from './twiml/parse.js';
 import { createWebhookClient, type WebhookOutcome } from './webhooks/client.js';
 import type { TransportStats } from './transport/stats.js';
 
@@ -99,8 +102,11 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   const calls = new CallStore({ onListenerError: (error) => log.error('call listener failed', { error: String(error) }) });
   const twiml = config.twiml;
   const webhooks = createWebhookClient({ accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000, onComplete: hooks.onWebhook });
+  const validateSipUri = sipUriChecker(parser);
+  const parseDocument = cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri }));
   const callLayer = new CallLayer({
-    transactions, transport, clock: systemClock, registry, contactFor: (t, source) => contactFor(t, source), store: calls, webhooks, parser, config: twiml, log,
+    transactions, transport, clock: systemClock, registry, contactFor: (t, source) => contactFor(t, source), store: calls, webhooks, parser,
+    parseTwiml: parseDocument, config: twiml, log,
     alert: (callSid, level, code, message) => {
       log[level === 'error' ? 'warn' : 'info'](`call ${level}`, { callSid, code, message });
       calls.emit({ type: level, at: Date.now(), callSid, code, message });

@@ -11,6 +11,7 @@ import type { WebhookClient } from '../webhooks/client.js';
 import type { WasmParser } from '../wasm/parser.js';
 import type { TwimlConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import type { CachedParse } from '../twiml/cache.js';
 import type { CallStore } from './store.js';
 
 /** Dependencies of calls and dial legs. */
@@ -24,6 +25,8 @@ export interface CallContext {
   store: CallStore;
   webhooks: WebhookClient;
   parser: WasmParser;
+  /** Parses and validates a TwiML document (cached by text; results are frozen). */
+  parseTwiml: CachedParse;
   config: TwimlConfig;
   log: Logger;
   /** Live TwiML sessions (a transfer can start one for the transferee); set by the CallLayer. */

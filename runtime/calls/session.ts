@@ -10,8 +10,6 @@
 import type { MessageView } from '../wasm/message-view.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { DialogHandler } from '../dialog/registry.js';
-import { sipUriChecker } from '../sip/sip-target.js';
-import { parseTwiml } from '../twiml/parse.js';
 import type { DialOpts, Verb } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import type { ChildLeg } from './child.js';
@@ -36,6 +34,12 @@ export type TwimlSource =
   | { twiml: string }
   /** Verbs already fetched (a transfer's document), after the outcome of `pending`. */
   | { verbs: Verb[]; pending?: PendingDial };
+
+/**
+ * The reason every session abort carries: one shared value, so stopping a
+ * verb does not build a DOMException with a stack per call.
+ */
+const STOPPED = new Error('call session stopped');
 
 /** Most documents one call may fetch (Redirect loops end here). */
 const MAX_DOCUMENTS = 100;
@@ -146,7 +150,7 @@ export class CallSession implements DialogHandler, DialHost {
       this.ctx.sessions?.adopt(successor);
     };
     // the caller hanging up before the hand-over stops the transferee's new dial too
-    this.signal.addEventListener('abort', () => { if (!handedOver) successor.#abort.abort(); }, { once: true });
+    this.signal.addEventListener('abort', () => { if (!handedOver) successor.#abort.abort(STOPPED); }, { once: true });
     const host: TransferHost = {
       ...this.#transferHost(),
       takeOver: (verbs) => {
@@ -300,7 +304,7 @@ export class CallSession implements DialogHandler, DialHost {
   }
 
   #parse(xml: string, where: string, sid: string): Verb[] | undefined {
-    const doc = parseTwiml(xml, { validateSipUri: sipUriChecker(this.ctx.parser) });
+    const doc = this.ctx.parseTwiml(xml);
     if (!doc.ok) {
       this.ctx.alert(sid, 'error', doc.error.code, `${where}: ${doc.error.path}: ${doc.error.message}`);
       return undefined;
@@ -431,7 +435,7 @@ export class CallSession implements DialogHandler, DialHost {
   redirect(source: TwimlSource): void {
     if (this.#ended) return;
     this.#redirect = source;
-    this.#abort.abort();
+    this.#abort.abort(STOPPED);
   }
 
   /** The caller cancelled the INVITE. */
@@ -444,7 +448,7 @@ export class CallSession implements DialogHandler, DialHost {
   #end(status: CallStatus, patch: Partial<CallRecord> = {}): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#abort.abort();
+    this.#abort.abort(STOPPED);
     this.#pendingAck?.();
     this.parent.dispose();
     if (this.parent.dialog) this.ctx.registry.remove(this.parent.dialog);

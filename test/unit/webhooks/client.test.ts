@@ -275,3 +275,60 @@ describe('failures and retries', () => {
     }
   });
 });
+
+describe('kept-alive connections', () => {
+  it('reuses one connection for requests in sequence', async () => {
+    let connections = 0;
+    const onConnection = (): void => { connections++; };
+    server.on('connection', onConnection);
+    try {
+      handler = (_req, res) => twiml(res);
+      const webhooks = client();
+      for (let i = 0; i < 5; i++) {
+        const result = await webhooks.request({ url: `${base}/seq/${i}`, params: { N: String(i) } });
+        expect(result.ok).toBe(true);
+      }
+      expect(requests).toHaveLength(5);
+      expect(connections).toBe(1);
+    } finally {
+      server.off('connection', onConnection);
+    }
+  });
+
+  it('recovers when the server has closed the idle connection', async () => {
+    const brief = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => twiml(res));
+    });
+    brief.keepAliveTimeout = 50;
+    await new Promise<void>((resolve) => brief.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(brief.address() as AddressInfo).port}/voice`;
+      const webhooks = client({ retries: 1 });
+      expect((await webhooks.request({ url })).ok).toBe(true);
+      await new Promise((r) => setTimeout(r, 150));
+      const again = await webhooks.request({ url });
+      expect(again.ok).toBe(true);
+      if (again.ok) expect(again.value.body).toContain('<Say>');
+    } finally {
+      brief.closeAllConnections();
+      await new Promise<void>((resolve) => brief.close(() => resolve()));
+    }
+  });
+
+  it('queues requests beyond maxSockets instead of failing them', async () => {
+    let connections = 0;
+    const onConnection = (): void => { connections++; };
+    server.on('connection', onConnection);
+    try {
+      handler = (_req, res) => setTimeout(() => twiml(res), 20);
+      const webhooks = client({ maxSockets: 2 });
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => webhooks.request({ url: `${base}/q/${i}` })));
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(requests).toHaveLength(8);
+      expect(connections).toBe(2);
+    } finally {
+      server.off('connection', onConnection);
+    }
+  });
+});
