@@ -10,6 +10,7 @@
 import type { MessageView } from '../wasm/message-view.js';
 import type { HeaderField } from '../sip/message.js';
 import { newCallId, newTag } from '../sip/ids.js';
+import { SipBuildError } from '../sip/errors.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { Destination } from '../transport/transport.js';
 import { UacLeg } from '../dialog/uac-leg.js';
@@ -141,12 +142,23 @@ export class ChildLeg implements DialogHandler {
     };
   }
 
-  /** Create the record, report initiated, send the INVITE. */
+  /**
+   * Create the record, report initiated, send the INVITE. An INVITE that
+   * cannot be built (a header value the serializer refuses) is an attempt
+   * that failed without a SIP response: error 32112 or 13224 on the child,
+   * `failed` told on the next tick, never an exception into the dial.
+   */
   start(): void {
     this.#ctx.store.create(this.record);
     this.#ctx.sessions?.trackChild(this);
     void this.#status.fire('initiated', this.record, { SipCallId: this.record.sipCallId ?? '' });
-    this.uac.start();
+    try {
+      this.uac.start();
+    } catch (e) {
+      const injection = e instanceof SipBuildError && e.code === 'PB_ERR_SIP_HEADER_INJECTION';
+      this.#ctx.alert(this.sid, 'error', injection ? 32112 : 13224, `INVITE to ${this.target.uri} not sent: ${(e as Error).message}`);
+      queueMicrotask(() => this.#failed(0, undefined));
+    }
   }
 
   #provisional(r: MessageView): void {
