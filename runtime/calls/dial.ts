@@ -23,6 +23,7 @@ import type { CallRecord } from './record.js';
 import { holdAnswer } from './sdp.js';
 import { resolveTarget } from './targets.js';
 import { sipUser } from './params.js';
+import type { StopSignal } from './stop.js';
 
 /** DialCallStatus values a SIP dial can end with. */
 export type DialCallStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -43,7 +44,7 @@ export interface DialHost {
   readonly record: CallRecord;
   readonly parent: ParentLeg;
   /** Aborted when the parent hangs up or the call gets new TwiML. */
-  readonly signal: AbortSignal;
+  readonly signal: StopSignal;
   /** Answer the parent (status in-progress); resolves with its ACK. */
   answerParent(sdp: Sdp): Promise<MessageView | undefined>;
   /** The link in-dialog requests of the parent go to from now on. */
@@ -123,10 +124,10 @@ export class Link {
     this.#limit = host.ctx.clock.setTimeout(() => {
       void child.hangup().then(() => this.#done('limit'));
     }, opts.timeLimit * 1000);
-    host.signal.addEventListener('abort', () => {
+    host.signal.onStop(() => {
       if (this.#over) return;
       void child.hangup().then(() => this.#done('aborted'));
-    }, { once: true });
+    });
   }
 
   /** The child hung up. */
@@ -243,9 +244,9 @@ export class DialRun implements ChildEvents {
       void this.#host.answerParent({ body: holdAnswer(parent.offer?.body, this.#host.mediaIp()), contentType: SDP });
     }
     this.#offer = parent.answered ? undefined : parent.offer;
-    if (this.#host.signal.aborted) return { status: 'canceled', child: undefined, bridged: false, duration: 0 };
+    if (this.#host.signal.stopped) return { status: 'canceled', child: undefined, bridged: false, duration: 0 };
     const result = new Promise<DialResult>((resolve) => { this.#finish = resolve; });
-    this.#host.signal.addEventListener('abort', () => this.#abort(), { once: true });
+    this.#host.signal.onStop(() => this.#abort());
     if (this.#opts.sequential) this.#startNext();
     else while (this.#next < this.#targets.length) this.#startNext();
     return result;
@@ -369,9 +370,9 @@ export class DialRun implements ChildEvents {
       connected = false;
       this.#host.ctx.alert(this.#host.record.sid, 'error', 32103, 'the answering party sent no SDP offer in its 200 OK');
     }
-    if (!connected || this.#host.signal.aborted || parent.finished && !parent.answered) {
+    if (!connected || this.#host.signal.stopped || parent.finished && !parent.answered) {
       await this.#decline(child, response);
-      this.#end({ status: this.#host.signal.aborted ? 'canceled' : 'failed', child, bridged: false, duration: 0 });
+      this.#end({ status: this.#host.signal.stopped ? 'canceled' : 'failed', child, bridged: false, duration: 0 });
       return;
     }
     const link = new Link(this.#host, child, this.#opts);
@@ -385,7 +386,7 @@ export class DialRun implements ChildEvents {
   /** An attempt ended without a connection: try the next (sequential) or see whether all are over. */
   #attemptOver(): void {
     if (this.#winner || this.#done) return;
-    if (this.#opts.sequential && this.#next < this.#targets.length && !this.#host.signal.aborted) {
+    if (this.#opts.sequential && this.#next < this.#targets.length && !this.#host.signal.stopped) {
       this.#startNext();
       return;
     }

@@ -21,6 +21,7 @@ import type { CallRecord, CallStatus } from './record.js';
 import { StatusReporter } from './status-callbacks.js';
 import { screenChild } from './screening.js';
 import { answerUnlinked } from './unlinked.js';
+import { Stopper, type StopSignal } from './stop.js';
 
 /** A Dial already running (a transfer's) whose outcome the call continues from. */
 export interface PendingDial {
@@ -34,12 +35,6 @@ export type TwimlSource =
   | { twiml: string }
   /** Verbs already fetched (a transfer's document), after the outcome of `pending`. */
   | { verbs: Verb[]; pending?: PendingDial };
-
-/**
- * The reason every session abort carries: one shared value, so stopping a
- * verb does not build a DOMException with a stack per call.
- */
-const STOPPED = new Error('call session stopped');
 
 /** Most documents one call may fetch (Redirect loops end here). */
 const MAX_DOCUMENTS = 100;
@@ -56,7 +51,7 @@ export class CallSession implements DialogHandler, DialHost {
   readonly parent: ParentLeg;
   /** Extra parameters of the first request (SipCallId, SipHeader_…). */
   readonly initialParams: Params;
-  #abort = new AbortController();
+  #abort = new Stopper();
   #link: Link | undefined;
   #pendingAck: (() => void) | undefined;
   #ended = false;
@@ -84,7 +79,7 @@ export class CallSession implements DialogHandler, DialHost {
       (code, message) => ctx.alert(record.sid, 'warning', code, message));
   }
 
-  get signal(): AbortSignal { return this.#abort.signal; }
+  get signal(): StopSignal { return this.#abort; }
 
   mediaIp(): string {
     const contact = this.ctx.contactFor('udp');
@@ -150,7 +145,7 @@ export class CallSession implements DialogHandler, DialHost {
       this.ctx.sessions?.adopt(successor);
     };
     // the caller hanging up before the hand-over stops the transferee's new dial too
-    this.signal.addEventListener('abort', () => { if (!handedOver) successor.#abort.abort(STOPPED); }, { once: true });
+    this.signal.onStop(() => { if (!handedOver) successor.#abort.stop(); });
     const host: TransferHost = {
       ...this.#transferHost(),
       takeOver: (verbs) => {
@@ -205,7 +200,7 @@ export class CallSession implements DialogHandler, DialHost {
     const rest = verbs.slice(index + 1);
     return new Promise<boolean>((resolve) => {
       let connected = false;
-      const signal = (): AbortSignal => this.signal;
+      const signal = (): StopSignal => this.signal;
       const host: DialHost = {
         ctx: this.ctx, record: this.record, parent: this.parent,
         get signal() { return signal(); },
@@ -252,7 +247,7 @@ export class CallSession implements DialogHandler, DialHost {
         if (this.#redirect) {
           next = this.#redirect;
           this.#redirect = undefined;
-          this.#abort = new AbortController();
+          this.#abort = new Stopper();
         }
       }
     } catch (e) {
@@ -263,7 +258,7 @@ export class CallSession implements DialogHandler, DialHost {
       if (this.#redirect) {
         const r = this.#redirect;
         this.#redirect = undefined;
-        this.#abort = new AbortController();
+        this.#abort = new Stopper();
         return this.run(r);
       }
     }
@@ -342,9 +337,9 @@ export class CallSession implements DialogHandler, DialHost {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const signal = this.#abort.signal;
-      const t = this.ctx.clock.setTimeout(() => resolve(), ms);
-      signal.addEventListener('abort', () => { this.ctx.clock.clearTimeout(t); resolve(); }, { once: true });
+      let forget: () => void = () => undefined;
+      const t = this.ctx.clock.setTimeout(() => { forget(); resolve(); }, ms);
+      forget = this.#abort.onStop(() => { this.ctx.clock.clearTimeout(t); resolve(); });
     });
   }
 
@@ -435,7 +430,7 @@ export class CallSession implements DialogHandler, DialHost {
   redirect(source: TwimlSource): void {
     if (this.#ended) return;
     this.#redirect = source;
-    this.#abort.abort(STOPPED);
+    this.#abort.stop();
   }
 
   /** The caller cancelled the INVITE. */
@@ -448,7 +443,7 @@ export class CallSession implements DialogHandler, DialHost {
   #end(status: CallStatus, patch: Partial<CallRecord> = {}): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#abort.abort(STOPPED);
+    this.#abort.stop();
     this.#pendingAck?.();
     this.parent.dispose();
     if (this.parent.dialog) this.ctx.registry.remove(this.parent.dialog);

@@ -122,6 +122,10 @@ export function mountEvents(app: TemplatedApp, store: CallStore | undefined, cre
     },
   });
   const unsubscribe = store?.on((event) => {
+    if (clients === 0) {
+      sequence++; // numbered even when nobody listens, as the docs promise
+      return;
+    }
     const sid = eventCallSid(event);
     const parent = 'call' in event ? event.call.parentCallSid : undefined;
     const topics = [ALL, topicOf(sid)];
