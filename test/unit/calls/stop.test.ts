@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { Stopper } from '../../../runtime/calls/stop.js';
+
+describe('Stopper', () => {
+  it('runs each listener once, in order, and forgets removed ones', () => {
+    const stopper = new Stopper();
+    const heard: string[] = [];
+    stopper.onStop(() => heard.push('a'));
+    const forget = stopper.onStop(() => heard.push('b'));
+    stopper.onStop(() => heard.push('c'));
+    forget();
+    expect(stopper.stopped).toBe(false);
+    stopper.stop();
+    stopper.stop();
+    expect(stopper.stopped).toBe(true);
+    expect(heard).toEqual(['a', 'c']);
+  });
+
+  it('runs a listener added after the stop at once', () => {
+    const stopper = new Stopper();
+    stopper.stop();
+    let heard = 0;
+    stopper.onStop(() => heard++);
+    expect(heard).toBe(1);
+  });
+});
