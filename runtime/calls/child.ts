@@ -50,6 +50,8 @@ export interface ChildEvents {
   request(child: ChildLeg, tx: ServerTx, request: MessageView): void;
   /** The ACK of a 2xx we sent the child (a relayed re-INVITE). */
   ack(child: ChildLeg, ack: MessageView): void;
+  /** The REST API gave the child new TwiML; false when it is not connected to anyone (nothing done). */
+  redirect(child: ChildLeg, source: { url: string; method: 'GET' | 'POST' } | { twiml: string }): boolean;
 }
 
 /** Why we stop ringing a child. */
@@ -193,6 +195,15 @@ export class ChildLeg implements DialogHandler {
     else final = 'failed';
     this.#finish(final);
     this.#events.failed(this);
+  }
+
+  /**
+   * Give the connected child new TwiML (REST API): it leaves the Dial, which
+   * ends completed for the parent, and runs the document as a call of its own.
+   * @return false when the child is not connected (ringing, screening, over)
+   */
+  redirect(source: { url: string; method: 'GET' | 'POST' } | { twiml: string }): boolean {
+    return this.#events.redirect(this, source);
   }
 
   /** Stop ringing (CANCEL); the attempt ends through `failed`. */

@@ -25,6 +25,9 @@ import { resolveTarget } from './targets.js';
 import { sipUser } from './params.js';
 import type { StopSignal } from './stop.js';
 
+/** New TwiML for a connected child (REST API redirect). */
+export type ChildRedirect = { url: string; method: 'GET' | 'POST' } | { twiml: string };
+
 /** DialCallStatus values a SIP dial can end with. */
 export type DialCallStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 
@@ -55,6 +58,8 @@ export interface DialHost {
   refer(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
   /** A REFER from the parent's own leg: the child is the transferee. */
   referFromParent(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
+  /** The REST API gave the connected child new TwiML: it leaves the Dial with a session of its own. */
+  redirectChild(link: Link, source: ChildRedirect): void;
   /** Run the screening TwiML on an answered child; true = connect it. */
   screen(child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean>;
   /** An absolute URL (relative ones resolve against the running document's URL). */
@@ -303,6 +308,13 @@ export class DialRun implements ChildEvents {
   failed(child: ChildLeg): void {
     this.#clearTimer(child);
     this.#attemptOver();
+  }
+
+  redirect(child: ChildLeg, source: ChildRedirect): boolean {
+    const link = this.#link;
+    if (link?.child !== child || !child.live) return false;
+    this.#host.redirectChild(link, source);
+    return true;
   }
 
   hungUp(child: ChildLeg): void {

@@ -108,8 +108,10 @@ export class CallLayer implements CallControl {
 
   redirect(sid: string, source: { url: string; method: 'GET' | 'POST' } | { twiml: string }): ControlResult<CallRecord> {
     const session = this.#sessions.get(sid);
-    if (!session && this.#children.has(sid)) {
-      return { ok: false, error: { code: 21220, message: `Call ${sid} is a <Dial> leg: Patchbay cannot give it new TwiML; end it with Status=completed`, status: 400 } };
+    const child = session ? undefined : this.#children.get(sid);
+    if (child) {
+      if (child.redirect(source)) return { ok: true, value: child.record };
+      return { ok: false, error: { code: 21220, message: `Call ${sid} is a <Dial> leg that is not connected (${child.status}): it cannot be redirected yet`, status: 400 } };
     }
     if (!session) {
       const known = this.ctx.store.get(sid);

@@ -13,7 +13,7 @@ import type { DialogHandler } from '../dialog/registry.js';
 import type { DialOpts, Verb } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import type { ChildLeg } from './child.js';
-import { DialRun, type DialHost, type DialResult, type Link } from './dial.js';
+import { DialRun, type ChildRedirect, type DialHost, type DialResult, type Link } from './dial.js';
 import { Transfer, readReferTo, type TransferHost, type TransferorLeg } from './transfer.js';
 import { OutboundParent, type ParentLeg, type Sdp } from './parent.js';
 import { callParams, xHeaderParams, type Params } from './params.js';
@@ -170,6 +170,22 @@ export class CallSession implements DialogHandler, DialHost {
       .finally(() => { this.#transfer = undefined; });
   }
 
+  /**
+   * The REST API redirected the connected child: the link lets go of it
+   * (this Dial ends completed and the parent goes on with its action or
+   * next verb), and the child runs the new TwiML in a session of its own.
+   */
+  redirectChild(link: Link, source: ChildRedirect): void {
+    const child = link.child;
+    const successor = new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.sessions?.forget(s),
+      new StatusReporter(this.ctx.webhooks, undefined, () => undefined));
+    link.detach();
+    this.ctx.sessions?.untrackChild(child);
+    this.ctx.registry.add(child.uac.dialog!, successor, 'a');
+    this.ctx.sessions?.adopt(successor);
+    void successor.run('twiml' in source ? source : { url: source.url, method: source.method });
+  }
+
   #transferHost(): TransferHost {
     const sid = this.record.sid;
     return {
@@ -216,6 +232,7 @@ export class CallSession implements DialogHandler, DialHost {
         unsetLink: (link) => this.unsetLink(link),
         refer: (link, o, tx, request) => this.refer(link, o, tx, request),
         referFromParent: (link, o, tx, request) => this.referFromParent(link, o, tx, request),
+        redirectChild: (link, source) => this.redirectChild(link, source),
         screen: (child, url, method) => this.screen(child, url, method),
         resolve: (url) => this.resolve(url),
         mediaIp: () => this.mediaIp(),

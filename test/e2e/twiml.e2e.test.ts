@@ -286,6 +286,57 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     expect(app.to('/action')[0]!.params).toMatchObject({ DialCallStatus: 'completed', DialCallSid: childSid, DialBridged: 'true' });
   });
 
+  it('the REST API redirects a connected <Dial> child: it runs the new TwiML on its own, the caller\'s Dial ends completed and the caller goes on', async () => {
+    const r = new VoiceResponse();
+    r.dial({ answerOnBridge: true, action: '/action' }).sip(sip(UA1));
+    app.route('/voice', r.toString());
+    app.route('/action', '<Response><Hangup/></Response>');
+    app.route('/child-next', '<Response><Pause length="1"/><Hangup/></Response>');
+    ua1.script([{ status: 200, sdp: true }]);
+    const running = call('uac-call-expect-bye.xml');
+    await ua1.waitUntil(() => (ua1.calls[0]?.acks.length ?? 0) > 0);
+    const childSid = header(ua1.calls[0]!.invites[0], 'X-Twilio-CallSid');
+    const api = (sid: string, body: string): Promise<Response> => fetch(`http://127.0.0.1:${SIP_PORT + 5}/2010-04-01/Accounts/${ACCOUNT}/Calls/${sid}.json`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    const res = await api(childSid, `Url=${encodeURIComponent(`${app.base}/child-next`)}&Method=POST`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { sid: string }).sid).toBe(childSid);
+    // the caller's Dial is over at once: action, then its <Hangup/> sends the caller BYE
+    const caller = await running;
+    expect(caller.code, describeRun(caller)).toBe(0);
+    expect(app.to('/action')[0]!.params).toMatchObject({ DialCallStatus: 'completed', DialCallSid: childSid, DialBridged: 'true' });
+    // the child ran the new document as itself, then its <Hangup/> after the pause
+    const [next] = await app.waitFor('/child-next', 1);
+    expect(next!.signatureValid).toBe(true);
+    expect(next!.params).toMatchObject({ CallSid: childSid, Direction: 'outbound-dial', CallStatus: 'in-progress' });
+    expect(next!.params.ParentCallSid).toMatch(/^CA[0-9a-f]{32}$/);
+    await ua1.waitUntil(() => ua1.calls[0]!.byes.length > 0, 5000);
+    expect(ua1.calls[0]!.byes).toHaveLength(1);
+  });
+
+  it('the REST API refuses to redirect a child that is still ringing (21220)', async () => {
+    const r = new VoiceResponse();
+    r.dial({ answerOnBridge: true, timeout: 5 }).sip(sip(UA1));
+    app.route('/voice', r.toString());
+    ua1.script([{ status: 180 }, { wait: 1500 }, { status: 486, reason: 'Busy Here' }]);
+    // the Dial ends busy, the document has nothing more: the unanswered caller gets 603
+    const running = call('uac-call-expect-603.xml');
+    await ua1.waitUntil(() => ua1.calls.length > 0);
+    const childSid = header(ua1.calls[0]!.invites[0], 'X-Twilio-CallSid');
+    const res = await fetch(`http://127.0.0.1:${SIP_PORT + 5}/2010-04-01/Accounts/${ACCOUNT}/Calls/${childSid}.json`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'Twiml=%3CResponse%2F%3E',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 21220 });
+    const caller = await running;
+    expect(caller.code, describeRun(caller)).toBe(0);
+  });
+
   it('invalid TwiML ends the call with 500 and a 12100 error naming the problem', async () => {
     app.route('/voice', '<Response><Dial><Foo/></Dial></Response>');
     const caller = await call('uac-call-expect-500.xml');
