@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookClient, type WebhookClientOptions } from '../../../runtime/webhooks/client.js';
 import { type WebhookParams } from '../../../runtime/webhooks/params.js';
+import { selfSignedPair } from '../../support/tls-cert.js';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
 const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
@@ -329,6 +331,82 @@ describe('kept-alive connections', () => {
       expect(connections).toBe(2);
     } finally {
       server.off('connection', onConnection);
+    }
+  });
+});
+
+describe('transport edge cases', () => {
+  it('a malformed response → 11200, not retried', async () => {
+    let connections = 0;
+    const raw = createNetServer((socket) => {
+      connections++;
+      socket.on('data', () => socket.end('HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n'));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const result = await client({ retries: 2 }).request({ url: `http://127.0.0.1:${(raw.address() as AddressInfo).port}/bad` });
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error).toMatchObject({ code: 'PB_ERR_WEBHOOK_FAILED', twilioCode: 11200 });
+      expect(connections).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+  });
+
+  it('fetches over https with a trusted CA (tls option), signing the https URL', async () => {
+    const pair = selfSignedPair();
+    const seen: Recorded[] = [];
+    const secure = createHttpsServer({ cert: pair.cert, key: pair.key }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        twiml(res);
+      });
+    });
+    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://localhost:${(secure.address() as AddressInfo).port}/voice?x=1`;
+      const result = await client({ tls: { ca: pair.cert } }).request({ url, params: { CallSid: 'CA1' } });
+      expect(result.ok).toBe(true);
+      if (result.ok) expect(result.value).toMatchObject({ status: 200, url });
+      const signature = seen[0]!.headers['x-twilio-signature'] as string;
+      expect(twilio.validateRequest(TOKEN, signature, url, formParams(seen[0]!.body))).toBe(true);
+      const untrusted = await client({ retries: 0 }).request({ url });
+      expect(untrusted.ok).toBe(false);
+      if (!untrusted.ok) expect(untrusted.error).toMatchObject({ code: 'PB_ERR_WEBHOOK_CONNECTION', twilioCode: 11205 });
+    } finally {
+      secure.closeAllConnections();
+      await new Promise<void>((resolve) => secure.close(() => resolve()));
+    }
+  });
+
+  it('resends on a fresh connection, without a client retry, when a kept-alive socket dies under the request', async () => {
+    let connections = 0;
+    const sockets: Socket[] = [];
+    const raw = createNetServer((socket) => {
+      connections++;
+      sockets.push(socket);
+      let requests = 0;
+      socket.on('data', () => {
+        requests++;
+        if (requests === 2) socket.destroy();
+        else socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 11\r\n\r\n<Response/>');
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const webhooks = client({ retries: 0 });
+      const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/voice`;
+      expect((await webhooks.request({ url })).ok).toBe(true);
+      const again = await webhooks.request({ url });
+      expect(again.ok).toBe(true);
+      expect(connections).toBe(2);
+    } finally {
+      for (const socket of sockets) socket.destroy(); // the client keeps its socket for 4 s
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
     }
   });
 });
