@@ -22,7 +22,7 @@ import type { ParentLeg, Sdp } from './parent.js';
 import type { CallRecord } from './record.js';
 import { holdAnswer } from './sdp.js';
 import { resolveTarget } from './targets.js';
-import { sipUser } from './params.js';
+import { sipUser, xHeaderParams, type Params } from './params.js';
 import type { StopSignal } from './stop.js';
 
 /** New TwiML for a connected child (REST API redirect). */
@@ -39,6 +39,22 @@ export interface DialResult {
   bridged: boolean;
   /** Seconds the child was connected. */
   duration: number;
+}
+
+/** The `action` request's Dial parameters (SPEC-DETAIL §2.5): outcome, child, SIP code and X- headers. */
+export function dialActionParams(result: DialResult): Params {
+  const p: Params = { DialCallStatus: result.status, DialBridged: String(result.bridged) };
+  const child = result.child;
+  if (child) {
+    p.DialCallSid = child.sid;
+    p.DialCallDuration = String(result.duration);
+    p.DialSipCallId = child.record.sipCallId ?? '';
+    if (child.sipStatus) p.DialSipResponseCode = String(child.sipStatus);
+    // X- headers of the answer, then of the final message (a failure, or the BYE exchange), the later winning
+    if (result.bridged) Object.assign(p, xHeaderParams(child.finalResponse, 'DialSipHeader_'));
+    Object.assign(p, xHeaderParams(child.lastMessage, 'DialSipHeader_'));
+  }
+  return p;
 }
 
 /** What a dial needs from the call running it. */

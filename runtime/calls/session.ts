@@ -13,10 +13,10 @@ import type { DialogHandler } from '../dialog/registry.js';
 import type { DialOpts, Verb } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import type { ChildLeg } from './child.js';
-import { DialRun, type ChildRedirect, type DialHost, type DialResult, type Link } from './dial.js';
+import { DialRun, dialActionParams, type ChildRedirect, type DialHost, type DialResult, type Link } from './dial.js';
 import { Transfer, readReferTo, type TransferHost, type TransferorLeg } from './transfer.js';
 import { OutboundParent, type ParentLeg, type Sdp } from './parent.js';
-import { callParams, xHeaderParams, type Params } from './params.js';
+import { callParams, type Params } from './params.js';
 import type { CallRecord, CallStatus } from './record.js';
 import { StatusReporter } from './status-callbacks.js';
 import { screenChild } from './screening.js';
@@ -132,17 +132,12 @@ export class CallSession implements DialogHandler, DialHost {
       tx.respond(tx.createResponse(481, 'Call/Transaction Does Not Exist'));
       return;
     }
-    const child = link.child;
-    const successor = new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.sessions?.forget(s),
-      new StatusReporter(this.ctx.webhooks, undefined, () => undefined));
+    const successor = this.#successorFor(link.child);
     let handedOver = false;
     const handOver = (): void => {
       if (handedOver) return;
       handedOver = true;
-      link.detach();
-      this.ctx.sessions?.untrackChild(child);
-      this.ctx.registry.add(child.uac.dialog!, successor, 'a');
-      this.ctx.sessions?.adopt(successor);
+      this.#handOver(link, successor);
     };
     // the caller hanging up before the hand-over stops the transferee's new dial too
     this.signal.onStop(() => { if (!handedOver) successor.#abort.stop(); });
@@ -176,14 +171,23 @@ export class CallSession implements DialogHandler, DialHost {
    * next verb), and the child runs the new TwiML in a session of its own.
    */
   redirectChild(link: Link, source: ChildRedirect): void {
-    const child = link.child;
-    const successor = new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.sessions?.forget(s),
-      new StatusReporter(this.ctx.webhooks, undefined, () => undefined));
-    link.detach();
-    this.ctx.sessions?.untrackChild(child);
-    this.ctx.registry.add(child.uac.dialog!, successor, 'a');
-    this.ctx.sessions?.adopt(successor);
+    const successor = this.#successorFor(link.child);
+    this.#handOver(link, successor);
     void successor.run('twiml' in source ? source : { url: source.url, method: source.method });
+  }
+
+  /** A session of its own for a child leaving its Dial (transferred, or redirected by the REST API). */
+  #successorFor(child: ChildLeg): CallSession {
+    return new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.sessions?.forget(s),
+      new StatusReporter(this.ctx.webhooks, undefined, () => undefined));
+  }
+
+  /** The link lets go of its child; the child's dialog and SID now belong to `successor`. */
+  #handOver(link: Link, successor: CallSession): void {
+    link.detach();
+    this.ctx.sessions?.untrackChild(link.child);
+    this.ctx.registry.add(link.child.uac.dialog!, successor, 'a');
+    this.ctx.sessions?.adopt(successor);
   }
 
   #transferHost(): TransferHost {
@@ -378,7 +382,7 @@ export class CallSession implements DialogHandler, DialHost {
   /** The action request after a Dial (or undefined: go on with the next verb). */
   #afterDial(result: DialResult, opts: DialOpts): TwimlSource | undefined {
     if (!opts.action) return undefined;
-    const params = this.#actionParams(result);
+    const params = dialActionParams(result);
     const action = this.resolve(opts.action);
     if (this.#ended) {
       // the caller hung up: action is still told (bookkeeping), its TwiML is not run
@@ -386,21 +390,6 @@ export class CallSession implements DialogHandler, DialHost {
       return undefined;
     }
     return { url: action, method: opts.method, params };
-  }
-
-  #actionParams(result: DialResult): Params {
-    const p: Params = { DialCallStatus: result.status, DialBridged: String(result.bridged) };
-    const child = result.child;
-    if (child) {
-      p.DialCallSid = child.sid;
-      p.DialCallDuration = String(result.duration);
-      p.DialSipCallId = child.record.sipCallId ?? '';
-      if (child.sipStatus) p.DialSipResponseCode = String(child.sipStatus);
-      // X- headers of the answer, then of the final message (a failure, or the BYE exchange), the later winning (SPEC-DETAIL §2.5)
-      if (result.bridged) Object.assign(p, xHeaderParams(child.finalResponse, 'DialSipHeader_'));
-      Object.assign(p, xHeaderParams(child.lastMessage, 'DialSipHeader_'));
-    }
-    return p;
   }
 
   /** Screening: run `url`'s TwiML for the child; `<Hangup>`/`<Reject>` decline it, `<Dial>` is refused (13201). */
