@@ -44,6 +44,8 @@ export class InboundParent implements ParentLeg {
   readonly offer: Sdp | undefined;
   #uas: UasLeg;
   #ackWaiter: ((ack: MessageView | undefined) => void) | undefined;
+  /** The last provisional sent was a bodiless 180: another one tells the caller nothing new. */
+  #ringing = false;
 
   constructor(uas: UasLeg) {
     this.#uas = uas;
@@ -57,6 +59,9 @@ export class InboundParent implements ParentLeg {
   get uas(): UasLeg { return this.#uas; }
 
   provisional(status: number, reason: string, sdp?: Sdp): void {
+    const ringing = status === 180 && sdp === undefined;
+    if (ringing && this.#ringing) return;
+    this.#ringing = ringing;
     this.#uas.provisional(status, reason, sdp ? this.origin.apply(sdp.body) : undefined, sdp?.contentType);
   }
 

@@ -138,6 +138,22 @@ function parseUrl(url: string): Result<URL, WebhookError> {
   return ok(parsed);
 }
 
+// Parsed start URLs (never mutated: redirects parse their own): a call's webhooks mostly go to a few URLs
+const START_CACHE = 512;
+const startUrls = new Map<string, URL>();
+
+/** `parseUrl` for the URL a request starts at, remembering the last few hundred that parsed. */
+function parseStartUrl(url: string): Result<URL, WebhookError> {
+  const known = startUrls.get(url);
+  if (known !== undefined) return ok(known);
+  const parsed = parseUrl(url);
+  if (parsed.ok) {
+    if (startUrls.size >= START_CACHE) startUrls.clear();
+    startUrls.set(url, parsed.value);
+  }
+  return parsed;
+}
+
 /** The next hop after a 3xx, browser-style: 303 (and 301/302 after POST) become a bare GET. */
 function redirectHop(hop: Hop, status: number, location: string): Result<Hop, WebhookError> {
   const next = parseUrl(new URL(location, hop.url).href);
@@ -192,7 +208,7 @@ class HttpWebhookClient implements WebhookClient {
   }
 
   async #request(request: WebhookRequest): Promise<Result<WebhookResponse, WebhookError>> {
-    const start = parseUrl(request.url);
+    const start = parseStartUrl(request.url);
     if (!start.ok) return start;
     const params: WebhookParams = { AccountSid: this.#accountSid, ...request.params };
     let hop: Hop = { url: start.value, method: request.method ?? 'POST', params };

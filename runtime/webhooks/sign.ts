@@ -17,12 +17,20 @@ export type WebhookMethod = 'GET' | 'POST';
  * @throws TypeError when `url` is not an absolute URL.
  */
 export function signableUrl(url: string): string {
+  const known = signable.get(url);
+  if (known !== undefined) return known;
   const parsed = new URL(url);
   parsed.username = '';
   parsed.password = '';
   parsed.hash = '';
+  if (signable.size >= SIGNABLE_CACHE) signable.clear();
+  signable.set(url, parsed.href);
   return parsed.href;
 }
+
+// A call's webhooks mostly go to a few URLs: remember the last few hundred results (a pure function)
+const SIGNABLE_CACHE = 512;
+const signable = new Map<string, string>();
 
 /**
  * Compare two strings by UTF-16 code units, the order `Array.prototype.sort`
