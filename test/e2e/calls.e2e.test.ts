@@ -6,7 +6,7 @@
  * failure, not a skip).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startSipp, sippSuiteEnabled, haveSipp, type SippResult } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startLossyRelay } from './lossy-relay.js';
 
@@ -54,10 +54,6 @@ async function runCase(index: number, c: CallCase): Promise<{ uac: SippResult; u
   relay?.close();
   if (relay) expect(relay.dropped, 'the relay dropped the first INVITE').toBe(1);
   return { uac, uas: uasResult, daemon };
-}
-
-function describeRun(r: SippResult): string {
-  return `code ${r.code}, ${r.successful} ok, ${r.failed} failed\n${r.errors.slice(0, 2000)}\n${r.stderr.slice(0, 1000)}`;
 }
 
 describe.skipIf(!enabled)('SIPp interop against the daemon', () => {

@@ -61,6 +61,11 @@ export interface SippResult {
   errors: string;
 }
 
+/** A SIPp run in an assertion message: exit code, counts, the start of its error log and stderr. */
+export function describeRun(r: SippResult): string {
+  return `code ${r.code}, ${r.successful} ok, ${r.failed} failed\n${r.errors.slice(0, 2000)}\n${r.stderr.slice(0, 1000)}`;
+}
+
 /** A running SIPp process. */
 export interface SippProcess {
   done: Promise<SippResult>;

@@ -7,7 +7,7 @@
  * being connected to the target (BENCHMARKS.md records them).
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { startSipp, sippSuiteEnabled, haveSipp, type SippResult } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type WebApp } from './webapp.js';
 
@@ -16,9 +16,6 @@ const BASE = 37000;
 const CALLS = 500;
 const RATE = 50;
 
-function describeRun(r: SippResult): string {
-  return `code ${r.code}, ${r.successful} ok, ${r.failed} failed\n${r.errors.slice(0, 2000)}\n${r.stderr.slice(0, 500)}`;
-}
 
 describe.skipIf(!enabled)('transfer stress', () => {
   let app: WebApp | undefined;

@@ -6,12 +6,13 @@
  * for answerOnBridge true and false, checking the SIP each party sees and
  * the webhooks the app receives. One case uses a SIPp transferor.
  */
-import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import twilio from 'twilio';
-import { startSipp, sippSuiteEnabled, haveSipp, type SippResult } from './sipp.js';
-import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startWebApp, type WebApp, type AppRequest } from './webapp.js';
-import { startTestUa, header, type TestUa, type UaCall } from './test-ua.js';
+import { startSipp, sippSuiteEnabled, describeRun, type SippResult } from './sipp.js';
+import type { DaemonProcess } from './daemon.js';
+import type { WebApp, AppRequest } from './webapp.js';
+import { header, type TestUa, type UaCall } from './test-ua.js';
+import { useTwimlRig } from './twiml-rig.js';
 
 const { VoiceResponse } = twilio.twiml;
 const enabled = sippSuiteEnabled();
@@ -23,9 +24,6 @@ const CALLER = BASE + 13;
 const SIPP_TRANSFEROR = BASE + 14;
 const TOKEN = 'transfer-test-token';
 
-function describeRun(r: SippResult): string {
-  return `code ${r.code}, ${r.successful} ok, ${r.failed} failed\n${r.errors.slice(0, 2000)}\n${r.stderr.slice(0, 500)}`;
-}
 
 /** The referUrl app of the README: dial whatever the transferor asked for. */
 function referApp(req: AppRequest): string {
@@ -43,36 +41,19 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
   let transferor: TestUa;
   let target: TestUa;
 
-  beforeAll(async () => {
-    if (!haveSipp()) throw new Error('sipp is not installed: apt-get install -y sip-tester');
-    app = await startWebApp(TOKEN);
-    daemon = await startDaemonProcess([
-      '--listen', `udp:127.0.0.1:${SIP_PORT}`,
-      '--voice-url', `${app.base}/voice`, '--auth-token', TOKEN,
-      '--t1', '100', '--t4', '500', '--timer-d', '1000', '--webhook-timeout', '2',
-    ], SIP_PORT + 5);
-    transferor = await startTestUa(TRANSFEROR);
-    target = await startTestUa(TARGET);
-  });
-  afterAll(async () => {
-    transferor?.close();
-    target?.close();
-    await daemon?.stop();
-    await app?.close();
-  });
-  beforeEach(() => {
-    app.requests.length = 0;
-    transferor.calls.length = 0;
-    target.calls.length = 0;
-    transferor.script([{ status: 180 }, { wait: 50 }, { status: 200, sdp: true }]);
-    target.script([{ status: 180 }, { wait: 300 }, { status: 200, sdp: true }]);
-    app.route('/refer', referApp);
-    app.route('/transfer-action', '<Response/>');
-    app.route('/action', '<Response/>');
-  });
-  afterEach(async () => {
-    const stats = await daemon.settle(15_000);
-    expect(stats, 'nothing left behind').toMatchObject({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
+  useTwimlRig({
+    sipPort: SIP_PORT, token: TOKEN, uaPorts: [TRANSFEROR, TARGET],
+    args: () => ['--t1', '100', '--t4', '500', '--timer-d', '1000', '--webhook-timeout', '2'],
+    beforeEach: () => {
+      transferor.script([{ status: 180 }, { wait: 50 }, { status: 200, sdp: true }]);
+      target.script([{ status: 180 }, { wait: 300 }, { status: 200, sdp: true }]);
+      app.route('/refer', referApp);
+      app.route('/transfer-action', '<Response/>');
+      app.route('/action', '<Response/>');
+    },
+  }, (rig) => {
+    ({ app, daemon } = rig);
+    [transferor, target] = rig.uas as [TestUa, TestUa];
   });
 
   function dialDoc(aob: boolean, referUrl: string | undefined): string {

@@ -8,13 +8,14 @@
  * form encoding, a valid X-Twilio-Signature on every request, checked after
  * every test). Ports 35000–35099 only; one daemon per configuration.
  */
-import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { readFileSync } from 'node:fs';
 import twilio from 'twilio';
-import { startSipp, sippSuiteEnabled, haveSipp, type SippResult } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type AppRequest, type WebApp } from './webapp.js';
-import { startTestUa, header, type TestUa } from './test-ua.js';
+import { header, type TestUa } from './test-ua.js';
+import { useTwimlRig } from './twiml-rig.js';
 
 const { VoiceResponse } = twilio.twiml;
 const enabled = sippSuiteEnabled();
@@ -24,10 +25,6 @@ const ACCOUNT = 'ACfedcba9876543210fedcba9876543210';
 /** Nothing listens here: a voice URL on it fails with connection refused. */
 const CLOSED_PORT = BASE + 99;
 const TIMERS = ['--t1', '100', '--t4', '500', '--timer-d', '1000', '--log-level', 'info'];
-
-function describeRun(r: SippResult): string {
-  return `code ${r.code}, ${r.successful} ok, ${r.failed} failed\n${r.errors.slice(0, 2000)}\n${r.stderr.slice(0, 500)}`;
-}
 
 /** Wait until something listens on a loopback port (UDP bound, or TCP in LISTEN), read from /proc/net. */
 async function listening(port: number, proto: 'udp' | 'tcp', timeoutMs = 5000): Promise<void> {
@@ -72,37 +69,20 @@ describe.skipIf(!enabled)('TwiML: Redirect, Number/Client routes, egress, SIPp c
   let ua1: TestUa;
   let ua2: TestUa;
 
-  beforeAll(async () => {
-    if (!haveSipp()) throw new Error('sipp is not installed: apt-get install -y sip-tester');
-    app = await startWebApp(TOKEN);
-    daemon = await startDaemonProcess([
-      '--listen', `udp:127.0.0.1:${SIP_PORT},tcp:127.0.0.1:${SIP_PORT}`,
-      '--voice-url', `${app.base}/voice`, '--auth-token', TOKEN, '--account-sid', ACCOUNT,
-      '--status-callback', `${app.base}/parent-status`,
+  useTwimlRig({
+    sipPort: SIP_PORT, listen: `udp:127.0.0.1:${SIP_PORT},tcp:127.0.0.1:${SIP_PORT}`, token: TOKEN, account: ACCOUNT, uaPorts: [UA1, UA2],
+    args: (web) => [
+      '--status-callback', `${web.base}/parent-status`,
       '--number-route', `sip:{number}@127.0.0.1:${UA1}`,
       '--client-route', `sip:{client}@127.0.0.1:${UA2}`,
       '--egress', `us2=sip:127.0.0.1:${UA1}`,
       ...TIMERS,
-    ], SIP_PORT + 5);
-    ua1 = await startTestUa(UA1);
-    ua2 = await startTestUa(UA2);
-  });
-  afterAll(async () => {
-    ua1?.close();
-    ua2?.close();
-    await daemon?.stop();
-    await app?.close();
-  });
-  beforeEach(() => {
-    app.requests.length = 0;
-    ua1.calls.length = 0;
-    ua2.calls.length = 0;
-    app.route('/parent-status', '<Response/>');
-  });
-  afterEach(async () => {
-    const stats = await daemon.settle(15_000);
-    expect(stats, 'nothing left behind').toMatchObject({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
-    expectWebhookConventions(app.requests);
+    ],
+    beforeEach: () => app.route('/parent-status', '<Response/>'),
+    afterEach: () => expectWebhookConventions(app.requests),
+  }, (rig) => {
+    ({ app, daemon } = rig);
+    [ua1, ua2] = rig.uas as [TestUa, TestUa];
   });
 
   function call(scenario: string, pauseMs = 300, transport: 'u1' | 't1' = 'u1'): Promise<SippResult> {

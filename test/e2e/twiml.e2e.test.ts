@@ -5,12 +5,13 @@
  * package's validateRequest) and dials scripted SIP endpoints over real
  * UDP sockets. Documents are built with twilio.twiml.VoiceResponse.
  */
-import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import twilio from 'twilio';
-import { startSipp, sippSuiteEnabled, haveSipp, type SippResult } from './sipp.js';
+import { startSipp, sippSuiteEnabled, describeRun, type SippResult } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type WebApp } from './webapp.js';
 import { startTestUa, header, type TestUa } from './test-ua.js';
+import { useTwimlRig } from './twiml-rig.js';
 
 const { VoiceResponse } = twilio.twiml;
 const enabled = sippSuiteEnabled();
@@ -22,42 +23,18 @@ const CALLER = BASE + 13;
 const TOKEN = 'test-auth-token-0123456789';
 const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
 
-function describeRun(r: SippResult): string {
-  return `code ${r.code}, ${r.successful} ok, ${r.failed} failed\n${r.errors.slice(0, 2000)}\n${r.stderr.slice(0, 500)}`;
-}
-
 describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
   let app: WebApp;
   let daemon: DaemonProcess;
   let ua1: TestUa;
   let ua2: TestUa;
 
-  beforeAll(async () => {
-    if (!haveSipp()) throw new Error('sipp is not installed: apt-get install -y sip-tester');
-    app = await startWebApp(TOKEN);
-    daemon = await startDaemonProcess([
-      '--listen', `udp:127.0.0.1:${SIP_PORT}`,
-      '--voice-url', `${app.base}/voice`, '--auth-token', TOKEN, '--account-sid', ACCOUNT,
-      '--status-callback', `${app.base}/parent-status`,
-      '--t1', '100', '--t4', '500', '--timer-d', '1000', '--log-level', 'info',
-    ], SIP_PORT + 5);
-    ua1 = await startTestUa(UA1);
-    ua2 = await startTestUa(UA2);
-  });
-  afterAll(async () => {
-    ua1?.close();
-    ua2?.close();
-    await daemon?.stop();
-    await app?.close();
-  });
-  beforeEach(() => {
-    app.requests.length = 0;
-    ua1.calls.length = 0;
-    ua2.calls.length = 0;
-  });
-  afterEach(async () => {
-    const stats = await daemon.settle(15_000);
-    expect(stats, 'nothing left behind').toMatchObject({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
+  useTwimlRig({
+    sipPort: SIP_PORT, token: TOKEN, account: ACCOUNT, uaPorts: [UA1, UA2],
+    args: (web) => ['--status-callback', `${web.base}/parent-status`, '--t1', '100', '--t4', '500', '--timer-d', '1000', '--log-level', 'info'],
+  }, (rig) => {
+    ({ app, daemon } = rig);
+    [ua1, ua2] = rig.uas as [TestUa, TestUa];
   });
 
   function call(scenario: string, pauseMs = 300): Promise<SippResult> {
