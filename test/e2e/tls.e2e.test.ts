@@ -29,24 +29,34 @@ function haveStunnel(): boolean {
   return spawnSync('stunnel', ['-version'], { stdio: 'ignore' }).error === undefined;
 }
 
+/**
+ * A test certificate (cert.pem and key.pem in `dir`) and stunnel running
+ * the service sections built from their paths.
+ * @return the stunnel process and the certificate and key paths
+ */
+function startStunnel(dir: string, sections: (files: { cert: string; key: string }) => string[]): { stunnel: ChildProcess; cert: string; key: string } {
+  if (!haveStunnel()) throw new Error('stunnel is not installed: apt-get install -y stunnel4');
+  const pair = selfSignedWithOpenssl();
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  writeFileSync(cert, pair.cert);
+  writeFileSync(key, pair.key);
+  writeFileSync(join(dir, 'stunnel.conf'), ['foreground = yes', 'pid =', 'debug = 3', ...sections({ cert, key }), ''].join('\n'));
+  return { stunnel: spawn('stunnel', [join(dir, 'stunnel.conf')], { stdio: 'ignore' }), cert, key };
+}
+
 describe.skipIf(!enabled)('SIPp call over TLS (through stunnel)', () => {
   let daemon: DaemonProcess | undefined;
   let stunnel: ChildProcess | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'patchbay-tls-e2e-'));
 
   beforeAll(async () => {
-    if (!haveStunnel()) throw new Error('stunnel is not installed: apt-get install -y stunnel4');
-    const pair = selfSignedWithOpenssl();
-    writeFileSync(join(dir, 'cert.pem'), pair.cert);
-    writeFileSync(join(dir, 'key.pem'), pair.key);
-    writeFileSync(join(dir, 'stunnel.conf'), [
-      'foreground = yes', 'pid =', 'debug = 3',
+    ({ stunnel } = startStunnel(dir, ({ cert, key }) => [
       '[uac-side]', 'client = yes', `accept = 127.0.0.1:${STUNNEL_IN}`, `connect = 127.0.0.1:${TLS}`,
-      `CAfile = ${join(dir, 'cert.pem')}`, 'verifyPeer = yes',
+      `CAfile = ${cert}`, 'verifyPeer = yes',
       '[uas-side]', `accept = 127.0.0.1:${STUNNEL_OUT}`, `connect = 127.0.0.1:${UAS}`,
-      `cert = ${join(dir, 'cert.pem')}`, `key = ${join(dir, 'key.pem')}`, '',
-    ].join('\n'));
-    stunnel = spawn('stunnel', [join(dir, 'stunnel.conf')], { stdio: 'ignore' });
+      `cert = ${cert}`, `key = ${key}`,
+    ]));
     daemon = await startDaemonProcess([
       '--listen', `udp:127.0.0.1:${SIP},tls:127.0.0.1:${TLS}`,
       '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--tls-ca', join(dir, 'cert.pem'),
@@ -99,16 +109,9 @@ describe.skipIf(!enabled)('TwiML <Sip> target over TLS (through stunnel)', () =>
   const dir = mkdtempSync(join(tmpdir(), 'patchbay-tls-twiml-e2e-'));
 
   beforeAll(async () => {
-    if (!haveStunnel()) throw new Error('stunnel is not installed: apt-get install -y stunnel4');
-    const pair = selfSignedWithOpenssl();
-    writeFileSync(join(dir, 'cert.pem'), pair.cert);
-    writeFileSync(join(dir, 'key.pem'), pair.key);
-    writeFileSync(join(dir, 'stunnel.conf'), [
-      'foreground = yes', 'pid =', 'debug = 3',
-      '[uas-side]', `accept = 127.0.0.1:${STUNNEL2}`, `connect = 127.0.0.1:${UAS2}`,
-      `cert = ${join(dir, 'cert.pem')}`, `key = ${join(dir, 'key.pem')}`, '',
-    ].join('\n'));
-    stunnel = spawn('stunnel', [join(dir, 'stunnel.conf')], { stdio: 'ignore' });
+    ({ stunnel } = startStunnel(dir, ({ cert, key }) => [
+      '[uas-side]', `accept = 127.0.0.1:${STUNNEL2}`, `connect = 127.0.0.1:${UAS2}`, `cert = ${cert}`, `key = ${key}`,
+    ]));
     app = await startWebApp(TOKEN);
     daemon = await startDaemonProcess([
       '--listen', `udp:127.0.0.1:${SIP2},tls:127.0.0.1:${TLS2}`,

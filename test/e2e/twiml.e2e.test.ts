@@ -41,6 +41,15 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     return startSipp({ scenario, remote: `127.0.0.1:${SIP_PORT}`, localPort: CALLER, service: 'support', calls: 1, durationMs: pauseMs, timeoutMs: 60_000 }).done;
   }
 
+  /** POST to the daemon's REST API for one call (modify: Status, Url, Twiml). */
+  function updateCall(sid: string, form: string): Promise<Response> {
+    return fetch(`http://127.0.0.1:${SIP_PORT + 5}/2010-04-01/Accounts/${ACCOUNT}/Calls/${sid}.json`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+  }
+
   const sip = (port: number, user = 'agent', query = ''): string => `sip:${user}@127.0.0.1:${port};transport=udp${query}`;
 
   it('answerOnBridge: the caller rings until the <Sip> callee answers; custom headers arrive decoded with the X-Twilio identity and callerId; action gets the Dial outcome', async () => {
@@ -250,11 +259,7 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     const running = call('uac-call-expect-bye.xml');
     await ua1.waitUntil(() => (ua1.calls[0]?.acks.length ?? 0) > 0);
     const childSid = header(ua1.calls[0]!.invites[0], 'X-Twilio-CallSid');
-    const res = await fetch(`http://127.0.0.1:${SIP_PORT + 5}/2010-04-01/Accounts/${ACCOUNT}/Calls/${childSid}.json`, {
-      method: 'POST',
-      headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: 'Status=completed',
-    });
+    const res = await updateCall(childSid, 'Status=completed');
     expect(res.status).toBe(200);
     expect(((await res.json()) as { parent_call_sid: string }).parent_call_sid).toMatch(/^CA/);
     const caller = await running;
@@ -273,12 +278,7 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     const running = call('uac-call-expect-bye.xml');
     await ua1.waitUntil(() => (ua1.calls[0]?.acks.length ?? 0) > 0);
     const childSid = header(ua1.calls[0]!.invites[0], 'X-Twilio-CallSid');
-    const api = (sid: string, body: string): Promise<Response> => fetch(`http://127.0.0.1:${SIP_PORT + 5}/2010-04-01/Accounts/${ACCOUNT}/Calls/${sid}.json`, {
-      method: 'POST',
-      headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body,
-    });
-    const res = await api(childSid, `Url=${encodeURIComponent(`${app.base}/child-next`)}&Method=POST`);
+    const res = await updateCall(childSid, `Url=${encodeURIComponent(`${app.base}/child-next`)}&Method=POST`);
     expect(res.status, await res.clone().text()).toBe(200);
     expect(((await res.json()) as { sid: string }).sid).toBe(childSid);
     // the caller's Dial is over at once: action, then its <Hangup/> sends the caller BYE
@@ -303,11 +303,7 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     const running = call('uac-call-expect-603.xml');
     await ua1.waitUntil(() => ua1.calls.length > 0);
     const childSid = header(ua1.calls[0]!.invites[0], 'X-Twilio-CallSid');
-    const res = await fetch(`http://127.0.0.1:${SIP_PORT + 5}/2010-04-01/Accounts/${ACCOUNT}/Calls/${childSid}.json`, {
-      method: 'POST',
-      headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: 'Twiml=%3CResponse%2F%3E',
-    });
+    const res = await updateCall(childSid, 'Twiml=%3CResponse%2F%3E');
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: 21220 });
     const caller = await running;
