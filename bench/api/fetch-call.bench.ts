@@ -12,8 +12,8 @@
  *   sees; the client's own cost dominates.
  */
 import { connect, type Socket } from 'node:net';
-import { Worker } from 'node:worker_threads';
 import type { BenchSuite } from '../lib/types.js';
+import { startBenchWorker, type BenchWorker } from '../lib/worker.js';
 
 /** What the worker posts once listening. */
 interface ServerInfo {
@@ -82,18 +82,15 @@ const PIPELINE = 16;
 const CONNECTIONS = 4;
 
 export function register(): BenchSuite[] {
-  let worker: Worker | undefined;
+  let worker: BenchWorker<ServerInfo> | undefined;
   let connections: RawConnection[] = [];
   const suite: BenchSuite = {
     name: 'api/fetch-call',
     baselineLabel: 'raw socket, 1 request in flight',
     tasks: [],
     async setup() {
-      worker = new Worker(new URL('./api-server.js', import.meta.url));
-      const info = await new Promise<ServerInfo>((resolve, reject) => {
-        worker!.once('message', resolve);
-        worker!.once('error', reject);
-      });
+      worker = await startBenchWorker<ServerInfo>(new URL('./api-server.js', import.meta.url));
+      const info = worker.info;
       const path = `/2010-04-01/Accounts/${info.accountSid}/Calls/${info.sid}.json`;
       const authorization = `Basic ${Buffer.from(`${info.accountSid}:${info.authToken}`).toString('base64')}`;
       const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\nAccept: application/json\r\n\r\n`, 'latin1');
@@ -122,12 +119,8 @@ export function register(): BenchSuite[] {
     async teardown() {
       for (const c of connections) c.close();
       connections = [];
-      if (worker) {
-        const exited = new Promise((r) => worker!.once('exit', r));
-        worker.postMessage('close');
-        await exited;
-        worker = undefined;
-      }
+      await worker?.stop();
+      worker = undefined;
     },
   };
   return [suite];

@@ -13,11 +13,11 @@
  * matters. The signature is computed by every task so that they do the same work.
  */
 import { Agent, request as httpRequest } from 'node:http';
-import { Worker } from 'node:worker_threads';
 import { createWebhookClient, type WebhookClient } from '../../runtime/webhooks/client.js';
 import { formEncode, type WebhookParams } from '../../runtime/webhooks/params.js';
 import { twilioSignature } from '../../runtime/webhooks/sign.js';
 import type { BenchSuite } from '../lib/types.js';
+import { startBenchWorker, type BenchWorker } from '../lib/worker.js';
 
 const ACCOUNT = `AC${'5eed'.repeat(8)}`;
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -39,7 +39,7 @@ function headersFor(url: string): Record<string, string> {
 }
 
 export function register(): BenchSuite[] {
-  let worker: Worker | undefined;
+  let worker: BenchWorker<number> | undefined;
   let agent: Agent | undefined;
   let client: WebhookClient | undefined;
   const suite: BenchSuite = {
@@ -47,11 +47,8 @@ export function register(): BenchSuite[] {
     baselineLabel: 'Patchbay webhook client',
     tasks: [],
     async setup() {
-      worker = new Worker(new URL('./app-server.js', import.meta.url));
-      const port = await new Promise<number>((resolve, reject) => {
-        worker!.once('message', resolve);
-        worker!.once('error', reject);
-      });
+      worker = await startBenchWorker<number>(new URL('./app-server.js', import.meta.url));
+      const port = worker.info;
       const url = `http://127.0.0.1:${port}/voice`;
       client = createWebhookClient({ accountSid: ACCOUNT, authToken: TOKEN, timeoutMs: 5000 });
       agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -89,12 +86,8 @@ export function register(): BenchSuite[] {
     },
     async teardown() {
       agent?.destroy();
-      if (worker) {
-        const exited = new Promise((r) => worker!.once('exit', r));
-        worker.postMessage('close');
-        await exited;
-        worker = undefined;
-      }
+      await worker?.stop();
+      worker = undefined;
     },
   };
   return [suite];
