@@ -124,6 +124,8 @@ export class ChildLeg implements DialogHandler {
   }
 
   get sid(): string { return this.record.sid; }
+  /** The noun's status callbacks; a session that takes the child over (transfer, REST redirect) keeps reporting through it. */
+  get statusReporter(): StatusReporter { return this.#status; }
   get status(): CallStatus { return this.record.status; }
   /** True once answered and not yet ended. */
   get live(): boolean { return this.record.status === 'in-progress' && !this.#ended; }

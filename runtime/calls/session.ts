@@ -178,8 +178,7 @@ export class CallSession implements DialogHandler, DialHost {
 
   /** A session of its own for a child leaving its Dial (transferred, or redirected by the REST API). */
   #successorFor(child: ChildLeg): CallSession {
-    return new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.sessions?.forget(s),
-      new StatusReporter(this.ctx.webhooks, undefined, () => undefined));
+    return new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.sessions?.forget(s), child.statusReporter);
   }
 
   /** The link lets go of its child; the child's dialog and SID now belong to `successor`. */

@@ -270,7 +270,8 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
 
   it('the REST API redirects a connected <Dial> child: it runs the new TwiML on its own, the caller\'s Dial ends completed and the caller goes on', async () => {
     const r = new VoiceResponse();
-    r.dial({ answerOnBridge: true, action: '/action' }).sip(sip(UA1));
+    r.dial({ answerOnBridge: true, action: '/action' }).sip({ statusCallback: '/child-status', statusCallbackEvent: 'answered completed' } as never, sip(UA1));
+    app.route('/child-status', '<Response/>');
     app.route('/voice', r.toString());
     app.route('/action', '<Response><Hangup/></Response>');
     app.route('/child-next', '<Response><Pause length="1"/><Hangup/></Response>');
@@ -292,6 +293,11 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     expect(next!.params.ParentCallSid).toMatch(/^CA[0-9a-f]{32}$/);
     await ua1.waitUntil(() => ua1.calls[0]!.byes.length > 0, 5000);
     expect(ua1.calls[0]!.byes).toHaveLength(1);
+    // the noun's status callbacks follow the child out of the Dial: completed comes when it really ends
+    const events = await app.waitFor('/child-status', 2);
+    expect(events.map((e) => [e.params.CallStatus, e.params.SequenceNumber])).toEqual([['in-progress', '0'], ['completed', '1']]);
+    expect(events[1]!.params).toMatchObject({ CallSid: childSid, CallbackSource: 'call-progress-events' });
+    expect(Number(events[1]!.params.CallDuration)).toBeGreaterThanOrEqual(1);
   });
 
   it('the REST API refuses to redirect a child that is still ringing (21220)', async () => {
