@@ -74,6 +74,22 @@ describe('CallStore', () => {
     expect(store.get('CA1'), 'only keepCompleted calls are kept').toBeUndefined();
     expect(events).toEqual(['call.created', 'ringing->in-progress', 'in-progress->completed', 'call.created', 'ringing->busy']);
   });
+
+  it('keeps the newest keepCompleted calls across many completions and a restore with repeats', () => {
+    const store = new CallStore({ keepCompleted: 3 });
+    const now = Date.now();
+    const record = (sid: string, status: 'ringing' | 'completed') => ({ sid, accountSid: 'AC', direction: 'inbound' as const, from: 'a', to: 'b', status, dateCreated: now, dateUpdated: now });
+    store.restore([record('CR1', 'completed'), record('CR2', 'completed'), record('CR1', 'completed')]);
+    expect(store.list().map((r) => r.sid).sort()).toEqual(['CR1', 'CR2']);
+    for (let i = 1; i <= 50; i++) {
+      store.create(record(`CA${i}`, 'ringing'));
+      store.update(`CA${i}`, 'completed');
+    }
+    expect(store.list().map((r) => r.sid).sort()).toEqual(['CA48', 'CA49', 'CA50']);
+    expect(store.get('CR1')).toBeUndefined();
+    expect(store.get('CA47')).toBeUndefined();
+    expect(store.get('CA50')).toMatchObject({ status: 'completed' });
+  });
 });
 
 describe('TwiML configuration', () => {
