@@ -418,12 +418,12 @@ export class CallSession implements DialogHandler, DialHost {
     }
   }
 
-  /** Hang up whatever is up and end the call (`status` is used when it was never answered and never rejected). */
-  hangup(status: CallStatus = 'completed'): void {
+  /** Hang up whatever is up and end the call (`status` and `refusal` are used when it was never answered nor rejected). */
+  hangup(status: CallStatus = 'completed', refusal: readonly [number, string] = [603, 'Decline']): void {
     if (this.#ended) return;
     if (!this.parent.answered && !this.parent.finished) {
-      // the document ended or said <Hangup> before anything answered the caller
-      this.parent.reject(603, 'Decline');
+      // the document ended or said <Hangup> before anything answered the caller (603), or the daemon stops (503)
+      this.parent.reject(refusal[0], refusal[1]);
       this.#end(status);
       return;
     }

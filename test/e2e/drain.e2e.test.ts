@@ -1,12 +1,15 @@
 /**
  * SIGTERM drains the daemon: /readyz turns 503, a new INVITE gets 503, the
  * established call goes on until the grace period ends, then both legs get
- * a BYE and the process exits 0. Also: OPTIONS to Patchbay itself is 200.
+ * a BYE and the process exits 0. Also: OPTIONS to Patchbay itself is 200,
+ * and a TwiML caller still ringing when the grace period ends gets 503.
  */
 import { describe, it, expect } from 'vitest';
 import { createSocket } from 'node:dgram';
-import { startSipp, sippSuiteEnabled } from './sipp.js';
+import { startSipp, sippSuiteEnabled, describeRun } from './sipp.js';
 import { startDaemonProcess } from './daemon.js';
+import { startWebApp } from './webapp.js';
+import { startTestUa } from './test-ua.js';
 
 const enabled = sippSuiteEnabled();
 const SIP = 33100;
@@ -68,5 +71,30 @@ describe.skipIf(!enabled)('drain on SIGTERM', () => {
     const exit = await daemon.stop();
     expect(exit).toBe(0);
     expect(daemon.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+  });
+
+  it('a TwiML call whose <Dial> still rings when the grace period ends: the caller gets 503, the dialled party CANCEL', async () => {
+    const SIP2 = SIP + 10;
+    const TOKEN = 'drain-token-0123456789abcdef';
+    const app = await startWebApp(TOKEN);
+    const callee = await startTestUa(SIP2 + 1);
+    try {
+      callee.script([{ status: 180 }]);
+      app.route('/voice', `<Response><Dial timeout="60" answerOnBridge="true"><Sip>sip:agent@127.0.0.1:${SIP2 + 1}</Sip></Dial></Response>`);
+      const daemon = await startDaemonProcess([
+        '--listen', `udp:127.0.0.1:${SIP2}`, '--voice-url', `${app.base}/voice`, '--auth-token', TOKEN,
+        '--drain-grace', '1', '--t1', '100', '--timer-d', '1000',
+      ], SIP2 + 5);
+      const caller = startSipp({ scenario: 'uac-call-expect-503.xml', remote: `127.0.0.1:${SIP2}`, localPort: SIP2 + 2, service: 'support', timeoutMs: 30_000 });
+      await callee.waitUntil(() => callee.calls.length > 0, 5000);
+      daemon.child.kill('SIGTERM');
+      const result = await caller.done;
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(callee.calls[0]!.cancels, 'the ringing child is cancelled').toHaveLength(1);
+      expect(await daemon.stop()).toBe(0);
+    } finally {
+      callee.close();
+      await app.close();
+    }
   });
 });
