@@ -6,7 +6,8 @@
  *
  * - POST Calls.json: create (→ CallControl.originate), 201.
  * - GET Calls.json: list, newest first, Twilio paging (Page, PageSize ≤ 1000,
- *   no PageToken) and filters To, From, Status, ParentCallSid.
+ *   no PageToken) and filters To, From, Status, ParentCallSid and
+ *   StartTime / EndTime with their `<` (on or before) and `>` (on or after) forms.
  * - GET Calls/{Sid}.json: fetch.
  * - POST Calls/{Sid}.json: Status=completed|canceled ends the call
  *   (→ CallControl.end); otherwise Url(+Method) or Twiml redirects it
@@ -189,6 +190,33 @@ export interface CallsPage {
 }
 
 const FILTERS = ['To', 'From', 'Status', 'ParentCallSid'] as const;
+const TIME_FILTERS = ['StartTime', 'StartTime<', 'StartTime>', 'EndTime', 'EndTime<', 'EndTime>'] as const;
+const DAY_MS = 86_400_000;
+
+/**
+ * A StartTime/EndTime filter value as Twilio takes it: `YYYY-MM-DD` (that UTC
+ * day, from its midnight) or an ISO 8601 time such as the twilio client sends
+ * (`2024-01-02T03:04:05Z`, that second).
+ * @return the start of the day or second and the end (exclusive), or undefined when unreadable
+ */
+function timeSpan(raw: string): { from: number; to: number } | undefined {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw);
+  if (day) {
+    const from = Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]));
+    return new Date(from).toISOString().startsWith(raw) ? { from, to: from + DAY_MS } : undefined;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(raw)) return undefined;
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : { from: at, to: at + 1000 };
+}
+
+/** Whether `time` (a call's start or end, ms) passes `name` (`StartTime`, `StartTime<`, `StartTime>`…) with `span`. */
+function timeMatches(name: string, span: { from: number; to: number }, time: number | undefined): boolean {
+  if (time === undefined) return false;
+  if (name.endsWith('<')) return time <= span.from; // "on or before midnight of this date"
+  if (name.endsWith('>')) return time >= span.from;
+  return time >= span.from && time < span.to;
+}
 
 function nonNegativeInt(query: Form, name: string, fallback: number): number | ApiError {
   const raw = query.get(name);
@@ -212,7 +240,18 @@ export function listCalls(deps: CallsApiDeps, query: Form): ApiAnswer | ApiError
   }
   const parent = query.get('ParentCallSid');
   if (parent !== undefined && parent !== '' && !isSid(parent, 'CA')) return badRequest(400, `ParentCallSid ${JSON.stringify(parent)} is not a CallSid`);
+  const spans = new Map<string, { from: number; to: number }>();
+  for (const name of TIME_FILTERS) {
+    const value = query.get(name);
+    if (value === undefined || value === '') continue;
+    const span = timeSpan(value);
+    if (!span) return badRequest(400, `${name} must be a date (YYYY-MM-DD) or an ISO 8601 time, got ${JSON.stringify(value)}`);
+    spans.set(name, span);
+    filters.push([name, value]);
+  }
   const matches = deps.store.list().filter((c) => c.accountSid === deps.accountSid && filters.every(([name, value]) => {
+    const span = spans.get(name);
+    if (span) return timeMatches(name, span, name.startsWith('Start') ? c.startTime : c.endTime);
     if (name === 'To') return c.to === value;
     if (name === 'From') return c.from === value;
     if (name === 'Status') return c.status === value;

@@ -123,6 +123,39 @@ describe('Calls API with the twilio client', () => {
     }
   });
 
+  it('filters by StartTime and EndTime (a day, on or before, on or after) as the twilio client sends them, and keeps them in page URIs', async () => {
+    const local = await startApi();
+    try {
+      const at = (d: number, h: number): number => Date.UTC(2024, 0, d, h);
+      const jan1 = completedRecord({ dateCreated: at(1, 9), startTime: at(1, 10), endTime: at(1, 11) });
+      const jan2 = completedRecord({ dateCreated: at(2, 9), startTime: at(2, 10), endTime: at(3, 1) });
+      const jan3 = completedRecord({ dateCreated: at(3, 9), startTime: at(3, 10), endTime: at(3, 11) });
+      const never = completedRecord({ dateCreated: at(2, 12), startTime: undefined, endTime: at(2, 12), status: 'busy' });
+      local.store.restore([jan1, jan2, jan3, never]);
+      const sids = (calls: Array<{ sid: string }>): string[] => calls.map((c) => c.sid);
+      // the client sends StartTime=2024-01-02T00:00:00Z (that second) for a Date; a plain day goes by hand
+      const day = await fetch(`${local.base}/2010-04-01/Accounts/${ACCOUNT_SID}/Calls.json?StartTime=2024-01-02`, { headers: { Authorization: local.auth } });
+      expect(sids(((await day.json()) as { calls: Array<{ sid: string }> }).calls)).toEqual([jan2.sid]);
+      expect(sids(await local.client.calls.list({ startTimeAfter: new Date(at(2, 0)) }))).toEqual([jan3.sid, jan2.sid]);
+      expect(sids(await local.client.calls.list({ startTimeBefore: new Date(at(2, 10)) }))).toEqual([jan2.sid, jan1.sid]);
+      expect(sids(await local.client.calls.list({ startTime: new Date(at(3, 10)) }))).toEqual([jan3.sid]);
+      expect(sids(await local.client.calls.list({ endTimeAfter: new Date(at(3, 0)) }))).toEqual([jan3.sid, jan2.sid]);
+      expect(sids(await local.client.calls.list({ endTimeBefore: new Date(at(2, 12)), startTimeAfter: new Date(at(1, 0)) }))).toEqual([jan1.sid]);
+      expect(sids(await local.client.calls.list({ endTime: new Date(at(2, 12)) }))).toEqual([never.sid]);
+      const paged = await fetch(`${local.base}/2010-04-01/Accounts/${ACCOUNT_SID}/Calls.json?${encodeURIComponent('StartTime>')}=2024-01-01&PageSize=1`, { headers: { Authorization: local.auth } });
+      const page = (await paged.json()) as { next_page_uri: string; calls: Array<{ sid: string }> };
+      expect(sids(page.calls)).toEqual([jan3.sid]);
+      expect(new URLSearchParams(page.next_page_uri.split('?')[1]).get('StartTime>')).toBe('2024-01-01');
+      for (const bad of ['2024-13-01', 'yesterday', '2024-01-02T10:00']) {
+        const res = await fetch(`${local.base}/2010-04-01/Accounts/${ACCOUNT_SID}/Calls.json?EndTime=${bad}`, { headers: { Authorization: local.auth } });
+        expect(res.status, bad).toBe(400);
+        expect(((await res.json()) as { message: string }).message).toContain('EndTime');
+      }
+    } finally {
+      local.close();
+    }
+  });
+
   it('filters by To, From and ParentCallSid', async () => {
     const local = await startApi();
     try {
