@@ -14,6 +14,7 @@
  * limit 11750; a malformed response 11200 (`WebhookFailedError`, not
  * retried: the same server would answer the same way).
  */
+import { memoizeBounded } from './memo.js';
 import { Http1Pool, type Http1Error, type Http1Response } from './http1.js';
 import {
   WebhookBadHostError,
@@ -138,21 +139,8 @@ function parseUrl(url: string): Result<URL, WebhookError> {
   return ok(parsed);
 }
 
-// Parsed start URLs (never mutated: redirects parse their own): a call's webhooks mostly go to a few URLs
-const START_CACHE = 512;
-const startUrls = new Map<string, URL>();
-
-/** `parseUrl` for the URL a request starts at, remembering the last few hundred that parsed. */
-function parseStartUrl(url: string): Result<URL, WebhookError> {
-  const known = startUrls.get(url);
-  if (known !== undefined) return ok(known);
-  const parsed = parseUrl(url);
-  if (parsed.ok) {
-    if (startUrls.size >= START_CACHE) startUrls.clear();
-    startUrls.set(url, parsed.value);
-  }
-  return parsed;
-}
+/** `parseUrl` for the URL a request starts at, remembered (its URL is never mutated: redirects parse their own). */
+const parseStartUrl = memoizeBounded(parseUrl, 512);
 
 /** The next hop after a 3xx, browser-style: 303 (and 301/302 after POST) become a bare GET. */
 function redirectHop(hop: Hop, status: number, location: string): Result<Hop, WebhookError> {

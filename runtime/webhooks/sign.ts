@@ -3,6 +3,7 @@
  * that stock `twilio.validateRequest` / `twilio.webhook()` accept our requests.
  */
 import { createHmac } from 'node:crypto';
+import { memoizeBounded } from './memo.js';
 import { type WebhookParams } from './params.js';
 
 /** HTTP methods a webhook can use. */
@@ -16,21 +17,13 @@ export type WebhookMethod = 'GET' | 'POST';
  * @return the URL to sign and request.
  * @throws TypeError when `url` is not an absolute URL.
  */
-export function signableUrl(url: string): string {
-  const known = signable.get(url);
-  if (known !== undefined) return known;
+export const signableUrl: (url: string) => string = memoizeBounded((url) => {
   const parsed = new URL(url);
   parsed.username = '';
   parsed.password = '';
   parsed.hash = '';
-  if (signable.size >= SIGNABLE_CACHE) signable.clear();
-  signable.set(url, parsed.href);
   return parsed.href;
-}
-
-// A call's webhooks mostly go to a few URLs: remember the last few hundred results (a pure function)
-const SIGNABLE_CACHE = 512;
-const signable = new Map<string, string>();
+}, 512); // a call's webhooks mostly go to a few URLs
 
 /**
  * Compare two strings by UTF-16 code units, the order `Array.prototype.sort`
