@@ -2,7 +2,8 @@
  * TransactionLayer (RFC 3261 §17): matches inbound messages to client and
  * server transactions, opens client transactions for the TU (`request`),
  * creates server transactions for new requests (`onRequest`), answers
- * INVITEs with 100 Trying (§17.2.1) and CANCELs itself (§9.2: 200 when the
+ * INVITEs with 100 Trying when the TU's handler returns without having
+ * responded (§17.2.1) and CANCELs itself (§9.2: 200 when the
  * INVITE is found, else 481), absorbs retransmissions, and passes 2xx ACKs
  * and stray responses up to the TU (the dialog layer) through handlers.
  */
@@ -30,7 +31,7 @@ export interface TransactionLayerOptions {
   clock?: Clock;
   /** T1/T2/T4 and per-timer overrides (ms). */
   timers?: TimerSettings;
-  /** Answer each new INVITE with 100 Trying at once (default true, RFC 3261 §17.2.1). */
+  /** Answer each new INVITE with 100 Trying at once, unless the TU responded while handling it (default true, RFC 3261 §17.2.1). */
   trying100?: boolean;
 }
 
@@ -171,9 +172,11 @@ export class TransactionLayer {
       invite?.receiveCancel(view);
       return;
     }
-    if (method === 'INVITE' && this.#trying100) tx.respond(createResponse(view, 100));
     if (this.#onRequest) this.#onRequest(tx, view);
     else tx.respond(createResponse(view, 501));
+    // §17.2.1: 100 Trying unless the TU has already answered (a TU that rings
+    // at once, e.g. a TwiML call, makes it redundant: one datagram less)
+    if (method === 'INVITE' && this.#trying100 && tx.lastStatus === 0) tx.respond(createResponse(view, 100));
   }
 
   #createServerTx(key: string, view: MessageView, source: Source, via: ReceivedVia): ServerTx {

@@ -6,7 +6,6 @@
  * `rport` derived (§18.2.1, RFC 3581), and detached views go up to the
  * transaction layer. Stream keep-alives are answered (RFC 5626 §3.5.1).
  */
-import { isIPv6 } from 'node:net';
 import type { MessageView } from '../wasm/message-view.js';
 import type { WasmParser } from '../wasm/parser.js';
 import type { AbiErrorInfo } from '../wasm/abi.js';
@@ -60,6 +59,15 @@ export interface TransportLayerOptions {
 
 const CRLF = new Uint8Array([13, 10]);
 
+/**
+ * True for an IPv6 address: hostnames and IPv4 addresses have no colon. A
+ * character test, not `net.isIPv6` (a long regular expression), because it
+ * runs on every send.
+ */
+function isV6Literal(host: string): boolean {
+  return host.includes(':');
+}
+
 /** The transport layer of one stack. */
 export class TransportLayer {
   #transports: Transport[];
@@ -111,7 +119,7 @@ export class TransportLayer {
 
   /** @return the transport a message to `destination` leaves on: same protocol, same address family when possible. */
   transportFor(destination: Destination): Transport | undefined {
-    const v6 = isIPv6(destination.host);
+    const v6 = isV6Literal(destination.host);
     if (destination.source !== undefined) {
       const bound = this.#transports.find((t) => t.protocol === destination.transport && t.local.host === destination.source);
       if (bound) return bound;
@@ -119,7 +127,7 @@ export class TransportLayer {
     let fallback: Transport | undefined;
     for (const t of this.#transports) {
       if (t.protocol !== destination.transport) continue;
-      if (isIPv6(t.local.host) === v6) return t;
+      if (isV6Literal(t.local.host) === v6) return t;
       fallback ??= t;
     }
     return fallback;

@@ -103,7 +103,7 @@ describe('INVITE final responses', () => {
     await clock.advance(31_999);
     expect(tx.state).toBe('completed');
     await clock.advance(1);
-    expect(log).toEqual(['0 provisional 100', '0 final 486', '32000 terminated']);
+    expect(log).toEqual(['0 final 486', '32000 terminated']);
     expectNoTransactions(uac, uas);
   });
 
@@ -115,7 +115,7 @@ describe('INVITE final responses', () => {
     const log = record(tx, clock);
     await clock.advance(3600);
     expect(sentLines(uac.transport).filter(([, l]) => l.startsWith('ACK')).map(([at]) => at)).toEqual([0, 500, 1500, 3500]);
-    expect(log).toEqual(['0 provisional 100', '0 final 603']);
+    expect(log).toEqual(['0 final 603']);
     await clock.advance(40_000);
     expectNoTransactions(uac, uas);
   });
@@ -133,7 +133,7 @@ describe('INVITE final responses', () => {
     expect(tx.state).toBe('accepted');
     expect(sentLines(uac.transport).map(([, l]) => l.split(' ')[0])).toEqual(['INVITE']);
     await clock.advance(31_000);
-    expect(log).toEqual(['0 provisional 100', '0 final 200', '500 final 200', '32000 terminated']);
+    expect(log).toEqual(['0 final 200', '500 final 200', '32000 terminated']);
     expectNoTransactions(uac, uas);
   });
 });

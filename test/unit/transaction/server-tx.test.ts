@@ -32,6 +32,21 @@ describe('INVITE server transaction', () => {
     uas.tx.close();
   });
 
+  it('sends no 100 Trying when the TU responds while it handles the INVITE', async () => {
+    const { clock, uac, uas } = await loopPair();
+    uas.tx.onRequest((tx, request) => {
+      if (request.header('Subject') === 'ring') tx.respond(tx.createResponse(180, undefined, { toTag: 'r' }));
+    });
+    const ringing = testRequest('INVITE');
+    ringing.headers.push(['Subject', 'ring']);
+    uac.tx.request(ringing, uas.address);
+    uac.tx.request(testRequest('INVITE', 2), uas.address);
+    await clock.flush();
+    expect(sentLines(uas.transport).map(([, l]) => l)).toEqual(['SIP/2.0 180 Ringing', 'SIP/2.0 100 Trying']);
+    uac.tx.close();
+    uas.tx.close();
+  });
+
   it('retransmits a non-2xx on Timer G (T1 doubling to T2) until Timer H, then reports the timeout', async () => {
     const { clock, uac, uas } = await loopPair();
     let stx: ServerTx | undefined;
@@ -68,7 +83,7 @@ describe('INVITE server transaction', () => {
     expect(uas.tx.stats().serverTx).toBe(1);
     await clock.advance(1);
     expect(uas.tx.stats().serverTx).toBe(0);
-    expect(sentLines(uas.transport).map(([, l]) => l)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 404 Not Found']);
+    expect(sentLines(uas.transport).map(([, l]) => l)).toEqual(['SIP/2.0 404 Not Found']);
     await clock.advance(40_000);
     expectNoTransactions(uac, uas);
   });
@@ -174,7 +189,7 @@ describe('CANCEL (RFC 3261 §9)', () => {
     expect(outcome.kind === 'response' && outcome.response.statusCode).toBe(487);
     expect(seen).toEqual(['cancel CANCEL true']);
     expect(sentLines(uac.transport).map(([, l]) => l.split(' ')[0])).toEqual(['INVITE', 'CANCEL', 'ACK']);
-    expect(sentLines(uas.transport).map(([, l]) => l)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 180 Ringing', 'SIP/2.0 200 OK', 'SIP/2.0 487 Request Terminated']);
+    expect(sentLines(uas.transport).map(([, l]) => l)).toEqual(['SIP/2.0 180 Ringing', 'SIP/2.0 200 OK', 'SIP/2.0 487 Request Terminated']);
     expect((await ctx.cancelTx!.outcome).kind).toBe('response');
     await clock.advance(40_000);
     expectNoTransactions(uac, uas);

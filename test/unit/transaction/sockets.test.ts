@@ -42,7 +42,8 @@ describe.each(['udp', 'tcp', 'tls'] as const)('transactions over %s', (protocol)
     const uas = await stack(protocol);
     uas.tx.onRequest((tx, request) => {
       if (request.method === 'INVITE') {
-        tx.respond(tx.createResponse(180, undefined, { toTag: 'callee' }));
+        // ringing after the handler returns, so the layer's 100 Trying goes first
+        setImmediate(() => tx.respond(tx.createResponse(180, undefined, { toTag: 'callee' })));
         setTimeout(() => tx.respond(tx.createResponse(486, undefined, { toTag: 'callee' })), 10);
       } else {
         tx.respond(tx.createResponse(200));
