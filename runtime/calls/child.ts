@@ -18,7 +18,7 @@ import type { DialogHandler } from '../dialog/registry.js';
 import type { StatusCallbackEvent } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import { API_VERSION, xHeaderParams, type Params } from './params.js';
-import type { CallRecord, CallStatus } from './record.js';
+import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
 import { newSid } from './sid.js';
 import { StatusReporter, type StatusCallbackSpec } from './status-callbacks.js';
 
@@ -92,10 +92,10 @@ export class ChildLeg implements DialogHandler {
     const from = `sip:${fromUser}@${host}`;
     const callId = newCallId();
     const now = Date.now();
-    this.record = {
+    this.record = newCallRecord({
       sid, accountSid: parent.accountSid, parentCallSid: parent.sid, direction: 'outbound-dial',
-      from, to: target.uri, status: 'initiated', dateCreated: now, dateUpdated: now, sipCallId: callId,
-    };
+      from, to: target.uri, status: 'initiated', dateCreated: now, sipCallId: callId,
+    });
     const headers: HeaderField[] = [
       ...(target.route ? [['Route', `<${target.route}>`] as HeaderField] : []),
       ['Max-Forwards', '70'],

@@ -11,7 +11,7 @@ import type { CallContext } from './context.js';
 import type { CallControl, ControlResult, OriginateRequest } from './control.js';
 import { InboundParent } from './parent.js';
 import { xHeaderParams, type Params } from './params.js';
-import type { CallRecord } from './record.js';
+import { newCallRecord, type CallRecord } from './record.js';
 import { CallSession } from './session.js';
 import { newSid } from './sid.js';
 import { originate } from './originate.js';
@@ -71,11 +71,11 @@ export class CallLayer implements CallControl {
     const uas = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport) }, tx, newTag());
     const parent = new InboundParent(uas);
     const now = Date.now();
-    const record: CallRecord = {
+    const record = newCallRecord({
       sid: newSid('CA'), accountSid: ctx.config.accountSid, direction: 'inbound',
       from: uriOf(request.header('From') ?? ''), to: request.requestUri ?? '',
-      status: 'ringing', dateCreated: now, dateUpdated: now, sipCallId: request.callId ?? '',
-    };
+      status: 'ringing', dateCreated: now, sipCallId: request.callId ?? '',
+    });
     ctx.store.create(record);
     const params: Params = {
       SipCallId: request.callId ?? '',

@@ -15,7 +15,7 @@ import type { ControlResult, OriginateRequest } from './control.js';
 import type { CallLayer } from './layer.js';
 import { OutboundParent } from './parent.js';
 import { API_VERSION } from './params.js';
-import type { CallRecord, CallStatus } from './record.js';
+import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
 import { holdOffer } from './sdp.js';
 import { CallSession } from './session.js';
 import { newSid } from './sid.js';
@@ -52,10 +52,10 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
   const sid = newSid('CA');
   const callId = newCallId();
   const now = Date.now();
-  const record: CallRecord = {
+  const record = newCallRecord({
     sid, accountSid: ctx.config.accountSid, direction: 'outbound-api', from: request.from, to: checked.uri,
-    status: 'queued', dateCreated: now, dateUpdated: now, sipCallId: callId,
-  };
+    status: 'queued', dateCreated: now, sipCallId: callId,
+  });
   const headers: HeaderField[] = [
     ['Max-Forwards', '70'],
     ['From', `<sip:${fromUser || 'patchbay'}@${ourHost}>;tag=${newTag()}`],

@@ -70,30 +70,48 @@ export function holdOffer(ip: string): Uint8Array {
 export class OriginKeeper {
   #session: string | undefined;
   #version = 0;
-  #last = '';
+  /** The last body's lines other than `o=` (joined), or the body itself until a second one needs the comparison. */
+  #last: { rest: string } | { text: string } = { rest: '' };
 
   /** Rewrite the `o=` line of `body` for this leg (undefined stays undefined). */
   apply(body: Uint8Array | undefined): Uint8Array | undefined {
     if (!body || body.length === 0) return body;
     const text = decoder.decode(body);
-    const list = lines(text);
-    const i = list.findIndex((l) => l.startsWith('o='));
-    if (i < 0) return body;
-    const parts = list[i]!.slice(2).split(' ');
-    if (parts.length < 6) return body;
-    const rest = list.filter((_, k) => k !== i).join('\n');
+    const origin = originFields(text);
+    if (origin === undefined) return body;
     if (this.#session === undefined) {
-      this.#session = `${parts[0]} ${parts[1]}`;
-      this.#version = Number(parts[2]) || 0;
-      this.#last = rest;
+      // the first body goes out as it is: keep its text, compare only when another comes
+      this.#session = `${origin[0]} ${origin[1]}`;
+      this.#version = Number(origin[2]) || 0;
+      this.#last = { text };
       return body;
     }
-    if (rest !== this.#last) {
-      this.#version++;
-      this.#last = rest;
-    }
+    const list = lines(text);
+    const i = list.findIndex((l) => l.startsWith('o='));
+    const rest = list.filter((_, k) => k !== i).join('\n');
+    const last = 'rest' in this.#last ? this.#last.rest : restOf(this.#last.text);
+    if (rest !== last) this.#version++;
+    this.#last = { rest };
     const [user, id] = this.#session.split(' ');
-    list[i] = `o=${user} ${id} ${this.#version} ${parts[3]} ${parts[4]} ${parts[5]}`;
+    list[i] = `o=${user} ${id} ${this.#version} ${origin[3]} ${origin[4]} ${origin[5]}`;
     return join(list);
   }
+}
+
+/** The fields of the first `o=` line, or undefined when there is none with six fields. */
+function originFields(text: string): string[] | undefined {
+  const start = text.startsWith('o=') ? 0 : text.indexOf('\no=') + 1;
+  if (start === 0 && !text.startsWith('o=')) return undefined;
+  let end = text.indexOf('\n', start);
+  if (end < 0) end = text.length;
+  if (text.charCodeAt(end - 1) === 13) end--;
+  const parts = text.slice(start + 2, end).split(' ');
+  return parts.length < 6 ? undefined : parts;
+}
+
+/** The lines of `text` other than its first `o=` line, joined with LF (what two bodies are compared by). */
+function restOf(text: string): string {
+  const list = lines(text);
+  const i = list.findIndex((l) => l.startsWith('o='));
+  return list.filter((_, k) => k !== i).join('\n');
 }

@@ -61,12 +61,14 @@ export class CallStore {
    * Change a live call's status (and any other fields). Final statuses set
    * endTime and duration and move the call to the completed window.
    */
-  update(sid: string, status: CallStatus, patch: Partial<CallRecord> = {}): CallRecord | undefined {
+  update(sid: string, status: CallStatus, patch?: Partial<CallRecord>): CallRecord | undefined {
     const record = this.#live.get(sid);
     if (!record) return undefined;
     const previous = record.status;
     const now = Date.now();
-    Object.assign(record, patch, { status, dateUpdated: now });
+    if (patch !== undefined) Object.assign(record, patch);
+    record.status = status;
+    record.dateUpdated = now;
     if (status === 'in-progress' && record.startTime === undefined) record.startTime = now;
     if (FINAL_STATUSES.has(status)) {
       record.endTime ??= now;

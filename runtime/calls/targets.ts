@@ -50,8 +50,40 @@ function clientParameterHeader(ctx: CallContext, identity: string, p: { name: st
   return { field: [name, p.value] };
 }
 
-/** Resolve one noun. */
-export function resolveTarget(ctx: CallContext, noun: DialNoun): { ok: true; value: ResolvedTarget } | { ok: false; error: TargetError } {
+type Resolution = { ok: true; value: ResolvedTarget } | { ok: false; error: TargetError };
+
+/**
+ * Resolutions of nouns of cached (frozen) TwiML documents: the same document
+ * dials the same targets, so each noun is resolved once per call context.
+ */
+const resolutions = new WeakMap<DialNoun, { ctx: CallContext; result: Resolution }>();
+
+/**
+ * Resolve one noun. The result is frozen (targets are read-only); for a noun
+ * of a frozen document it is remembered while the document lives.
+ */
+export function resolveTarget(ctx: CallContext, noun: DialNoun): Resolution {
+  if (!Object.isFrozen(noun)) return freezeResolution(resolveNoun(ctx, noun));
+  const known = resolutions.get(noun);
+  if (known?.ctx === ctx) return known.result;
+  const result = freezeResolution(resolveNoun(ctx, noun));
+  resolutions.set(noun, { ctx, result });
+  return result;
+}
+
+function freezeResolution(result: Resolution): Resolution {
+  if (!result.ok) return Object.freeze(result);
+  const t = result.value;
+  Object.freeze(t.destination);
+  for (const h of t.headers) Object.freeze(h);
+  Object.freeze(t.headers);
+  if (t.credentials) Object.freeze(t.credentials);
+  if (t.statusCallback) Object.freeze(t.statusCallback);
+  Object.freeze(t);
+  return Object.freeze(result);
+}
+
+function resolveNoun(ctx: CallContext, noun: DialNoun): Resolution {
   let uri: string;
   const extraHeaders: HeaderField[] = [];
   if (noun.kind === 'sip') {
