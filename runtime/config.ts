@@ -88,6 +88,8 @@ export interface TwimlConfig {
   egress: Record<string, EgressProfile>;
   /** Seconds a webhook may take (default 15). */
   webhookTimeoutSeconds: number;
+  /** Sign and send webhooks from a worker thread, off the main thread (default true). */
+  webhookThread: boolean;
   /** SipDomainSid reported to the application. */
   sipDomainSid: string;
 }
@@ -122,6 +124,7 @@ export function defaultConfig(): Config {
       statusCallbackMethod: 'POST',
       egress: {},
       webhookTimeoutSeconds: 15,
+      webhookThread: true,
       sipDomainSid: 'SD00000000000000000000000000000000',
     },
   };
@@ -143,6 +146,13 @@ function int(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: expected an integer ${min}..${max}, got "${value}"`);
   return n;
+}
+
+function onOff(name: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === 'on' || v === 'true' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === '0') return false;
+  throw new ConfigError(`${name}: expected on or off, got "${value}"`);
 }
 
 function httpUrl(name: string, value: string): string {
@@ -245,6 +255,7 @@ export const OPTIONS: OptionSpec[] = [
     }
   } },
   { flag: '--webhook-timeout', env: 'PATCHBAY_WEBHOOK_TIMEOUT', help: 'seconds a webhook may take (default 15)', apply: (c, v) => { c.twiml.webhookTimeoutSeconds = int('--webhook-timeout', v, 1, 120); } },
+  { flag: '--webhook-thread', env: 'PATCHBAY_WEBHOOK_THREAD', help: 'sign and send webhooks from a worker thread, off the main thread: on|off (default on)', apply: (c, v) => { c.twiml.webhookThread = onOff('--webhook-thread', v); } },
   { flag: '--cdr-dir', env: 'PATCHBAY_CDR_DIR', help: 'directory for completed-call records (calls.jsonl, fsync\'d in batches, rotated); restored at start', apply: (c, v) => { c.cdr.dir = v; } },
   { flag: '--cdr-max-bytes', env: 'PATCHBAY_CDR_MAX_BYTES', help: 'rotate calls.jsonl beyond this size (default 67108864)', apply: (c, v) => { c.cdr.maxBytes = int('--cdr-max-bytes', v, 1024, 2 ** 40); } },
   { flag: '--cdr-keep', env: 'PATCHBAY_CDR_KEEP', help: 'rotated CDR files kept (default 10)', apply: (c, v) => { c.cdr.keep = int('--cdr-keep', v, 1, 100000); } },

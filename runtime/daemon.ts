@@ -101,7 +101,10 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   const registry = new DialogRegistry<DialogHandler>();
   const calls = new CallStore({ onListenerError: (error) => log.error('call listener failed', { error: String(error) }) });
   const twiml = config.twiml;
-  const webhooks = createWebhookClient({ accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000, onComplete: hooks.onWebhook });
+  const webhooks = createWebhookClient({
+    accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000, onComplete: hooks.onWebhook,
+    thread: twiml.webhookThread,
+  });
   const validateSipUri = sipUriChecker(parser);
   const parseDocument = cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri }));
   const callLayer = new CallLayer({
@@ -218,6 +221,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     },
     close(): void {
       transactions.close();
+      void webhooks.close();
       void transport.close().then(() => engine?.close());
     },
   };

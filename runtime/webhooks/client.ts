@@ -13,9 +13,14 @@
  * early) 11205, retried; no complete response in time 11203; a body over the
  * limit 11750; a malformed response 11200 (`WebhookFailedError`, not
  * retried: the same server would answer the same way).
+ *
+ * With `thread: true` the signing, the body and the HTTP exchange run in a
+ * worker thread (`worker-transport.ts`) and the calling thread only posts
+ * each attempt and receives its response; failures of the worker itself
+ * count as connection failures (11205, retried).
  */
 import { memoizeBounded } from './memo.js';
-import { Http1Pool, type Http1Error, type Http1Response } from './http1.js';
+import type { Http1Error } from './http1.js';
 import {
   WebhookBadHostError,
   WebhookBodyTooLargeError,
@@ -29,8 +34,10 @@ import {
   type Result,
   type WebhookError,
 } from './errors.js';
-import { appendQuery, formEncode, type WebhookParams } from './params.js';
-import { signableUrl, twilioSignature, type WebhookMethod } from './sign.js';
+import { appendQuery, type WebhookParams } from './params.js';
+import { signableUrl, type WebhookMethod } from './sign.js';
+import { InProcessTransport, type WebhookJob, type WebhookTransport } from './transport.js';
+import { WorkerTransport } from './worker-transport.js';
 
 /** Settings of a webhook client. */
 export interface WebhookClientOptions {
@@ -57,6 +64,13 @@ export interface WebhookClientOptions {
   readonly maxSockets?: number;
   /** TLS for `https:` webhooks: `ca` replaces the trusted CAs (e.g. a test server's self-signed certificate). */
   readonly tls?: { readonly ca?: string | Buffer };
+  /**
+   * Sign and send from a worker thread (default false): the calling thread
+   * only posts each attempt and receives the response.
+   */
+  readonly thread?: boolean;
+  /** The compiled worker module for `thread` (default `worker-main.js` next to this module; tests running the TypeScript sources pass one). */
+  readonly workerUrl?: URL | string;
 }
 
 /** What `onComplete` is told about one settled request. */
@@ -104,6 +118,12 @@ export interface WebhookClient {
    * @return the 2xx response, or a `WebhookError` (never rejects).
    */
   request(request: WebhookRequest): Promise<Result<WebhookResponse, WebhookError>>;
+  /**
+   * Release connections and the worker thread. With `thread`, requests still
+   * in flight fail with 11205 and later ones fail at once; in-process, requests
+   * in flight complete and idle connections close.
+   */
+  close(): Promise<void>;
 }
 
 /** One hop of a request: where, how, with what, with which credentials. */
@@ -158,25 +178,32 @@ function redirectHop(hop: Hop, status: number, location: string): Result<Hop, We
 /** Implementation of `WebhookClient`. */
 class HttpWebhookClient implements WebhookClient {
   readonly #accountSid: string;
-  readonly #authToken: string;
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #userAgent: string;
   readonly #maxBodyBytes: number;
   readonly #maxRedirects: number;
   readonly #onComplete: ((outcome: WebhookOutcome) => void) | undefined;
-  readonly #pool: Http1Pool;
+  readonly #transport: WebhookTransport;
 
-  constructor(options: WebhookClientOptions) {
+  constructor(options: WebhookClientOptions, transport: WebhookTransport | undefined) {
     this.#accountSid = options.accountSid;
-    this.#authToken = options.authToken;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#retries = Math.max(0, options.retries ?? 1);
     this.#userAgent = options.userAgent ?? 'TwilioProxy/1.1 Patchbay/0.1';
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     this.#maxRedirects = options.maxRedirects ?? 10;
     this.#onComplete = options.onComplete;
-    this.#pool = new Http1Pool({ maxSockets: options.maxSockets ?? 256, tls: options.tls });
+    if (transport !== undefined) {
+      this.#transport = transport;
+    } else {
+      const settings = { authToken: options.authToken, maxSockets: options.maxSockets, tls: options.tls };
+      this.#transport = options.thread === true ? new WorkerTransport({ ...settings, workerUrl: options.workerUrl }) : new InProcessTransport(settings);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#transport.close();
   }
 
   async request(request: WebhookRequest): Promise<Result<WebhookResponse, WebhookError>> {
@@ -243,23 +270,22 @@ class HttpWebhookClient implements WebhookClient {
   /** Send one signed HTTP request and read the whole (bounded) body. */
   #send(hop: Hop, authorization: string | undefined): Promise<Result<RawResponse, WebhookError>> {
     const url = hop.url;
+    // `${protocol}//${host}${pathname}${search}`: no userinfo, no fragment; a GET's parameters in the query
     const target = signableUrl(hop.method === 'GET' ? appendQuery(url.href, hop.params) : url.href);
-    const headers: [string, string][] = [
-      ['X-Twilio-Signature', twilioSignature(this.#authToken, target, hop.params, hop.method)],
-      ['User-Agent', this.#userAgent],
-      ['Accept', '*/*'],
-    ];
-    if (authorization !== undefined) headers.push(['Authorization', authorization]);
-    let body: Buffer | undefined;
-    if (hop.method === 'POST') {
-      body = Buffer.from(formEncode(hop.params), 'utf8');
-      headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
-    }
-    // `target` is `${protocol}//${host}${pathname}${search}` (no userinfo, no fragment)
-    const path = target.slice(url.protocol.length + 2 + url.host.length);
-    const request = { url, method: hop.method, path, headers, body, timeoutMs: this.#timeoutMs, maxBodyBytes: this.#maxBodyBytes };
+    const job: WebhookJob = {
+      target,
+      origin: url.origin,
+      method: hop.method,
+      params: hop.method === 'POST' ? hop.params : undefined,
+      authorization,
+      timeoutMs: this.#timeoutMs,
+      maxBodyBytes: this.#maxBodyBytes,
+      userAgent: this.#userAgent,
+    };
     return new Promise((resolve) => {
-      this.#pool.send(request, (result) => resolve(result.ok ? ok(rawResponse(result.value, target)) : this.#failure(target, result.error)));
+      this.#transport.send(job, (result) => {
+        resolve(result.ok ? ok({ status: result.status, headers: result.headers, body: result.body, url: target }) : this.#failure(target, result.error));
+      });
     });
   }
 
@@ -283,16 +309,13 @@ class HttpWebhookClient implements WebhookClient {
   }
 }
 
-/** The client's view of a complete response. */
-function rawResponse(response: Http1Response, url: string): RawResponse {
-  return { status: response.status, headers: response.headers, body: response.body.toString('utf8'), url };
-}
-
 /**
  * Create a webhook client.
  * @param options - account, signing secret and limits.
+ * @param transport - how attempts travel (tests); by default in-process, or a worker thread with `options.thread`.
  * @return a client whose `request` never rejects.
+ * @throws Error with `thread` when the worker module is missing.
  */
-export function createWebhookClient(options: WebhookClientOptions): WebhookClient {
-  return new HttpWebhookClient(options);
+export function createWebhookClient(options: WebhookClientOptions, transport?: WebhookTransport): WebhookClient {
+  return new HttpWebhookClient(options, transport);
 }
