@@ -1,7 +1,7 @@
 /**
  * The webhook worker thread (started by `WorkerTransport`): receives jobs,
  * signs them, runs them on its own `Http1Pool` and posts back each outcome
- * with the job's id. A job never throws here: whatever goes wrong comes back
+ * with the job's id, in batches: one message per turn of its event loop. A job never throws here: whatever goes wrong comes back
  * as an error reply.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -16,7 +16,16 @@ const init = workerData as WorkerInit;
 const ca = init.ca === undefined || typeof init.ca === 'string' ? init.ca : Buffer.from(init.ca.buffer, init.ca.byteOffset, init.ca.byteLength);
 const pool = new Http1Pool({ maxSockets: init.maxSockets, tls: ca === undefined ? undefined : { ca } });
 
-/** Post the outcome of job `id`. */
+/** Replies not yet posted: one message per turn of this thread's loop carries them all. */
+let outbox: WorkerReply[] = [];
+
+function flush(): void {
+  const batch = outbox;
+  outbox = [];
+  port.postMessage(batch);
+}
+
+/** Queue the outcome of job `id`. */
 function reply(id: number, result: Http1Result): void {
   let message: WorkerReply;
   if (result.ok) {
@@ -26,10 +35,13 @@ function reply(id: number, result: Http1Result): void {
     const error = result.error;
     message = { id, ok: false, kind: error.kind, message: error.message, code: error.code };
   }
-  port.postMessage(message);
+  if (outbox.length === 0) setImmediate(flush);
+  outbox.push(message);
 }
 
-port.on('message', (request: WorkerRequest) => {
-  const id = request.id;
-  runJob(pool, init.authToken, request.job, (result) => reply(id, result));
+port.on('message', (batch: readonly WorkerRequest[]) => {
+  for (const request of batch) {
+    const id = request.id;
+    runJob(pool, init.authToken, request.job, (result) => reply(id, result));
+  }
 });

@@ -8,6 +8,11 @@
  *   secret and the TLS CA go to it once, in `workerData`.
  * - Requests carry an integer id; the only per-request state on this side
  *   is the callback (and its deadline) in a map keyed by that id.
+ * - Both directions batch: the jobs of one turn of the event loop travel in
+ *   one message, and so do the replies of one turn of the worker's loop.
+ *   Under load this is what keeps the thread hop cheap: every message
+ *   wakes the other thread, which costs about as much as the HTTP write the
+ *   worker saves this thread.
  * - The worker does not keep the process alive while idle: it is `ref()`ed
  *   when the first job is pending and `unref()`ed when the last one settles.
  * - A worker that errors or exits fails every pending job as a connection
@@ -79,6 +84,8 @@ export class WorkerTransport implements WebhookTransport {
   readonly #pending = new Map<number, Pending>();
   #worker: Worker | undefined = undefined;
   #nextId = 1;
+  /** Jobs waiting for this turn's `#flush`. */
+  #outbox: WorkerRequest[] = [];
   #sweepTimer: NodeJS.Timeout | undefined = undefined;
   #closed = false;
 
@@ -106,16 +113,43 @@ export class WorkerTransport implements WebhookTransport {
       return;
     }
     const id = this.#nextId++;
-    const request: WorkerRequest = { id, job };
-    try {
-      worker.postMessage(request);
-    } catch (cause) {
-      // a job that cannot be cloned (never built by the client): unsendable
-      process.nextTick(done, { ok: false, error: new Http1Error('protocol', `cannot post the request: ${String(cause)}`, undefined, cause) });
-      return;
-    }
     if (this.#pending.size === 0) worker.ref();
     this.#pending.set(id, new Pending(done, performance.now() + job.timeoutMs + this.#graceMs, job.timeoutMs));
+    if (this.#outbox.length === 0) setImmediate(this.#flush);
+    this.#outbox.push({ id, job });
+  }
+
+  /**
+   * Post the jobs queued during this turn of the event loop as one message:
+   * each message costs a wake-up of the worker (tens of µs on a busy VM), a
+   * batch costs one.
+   */
+  readonly #flush = (): void => {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    const worker = this.#worker;
+    if (batch.length === 0 || worker === undefined) return;
+    try {
+      worker.postMessage(batch);
+    } catch {
+      // a job that cannot be cloned (the client never builds one): post them one by one, failing only those
+      for (const request of batch) {
+        try {
+          worker.postMessage([request]);
+        } catch (cause) {
+          this.#settle(request.id, { ok: false, error: new Http1Error('protocol', `cannot post the request: ${String(cause)}`, undefined, cause) });
+        }
+      }
+    }
+  };
+
+  /** Settle job `id` (if still pending) with `result`. */
+  #settle(id: number, result: Parameters<WebhookTransportCallback>[0]): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#worker?.unref();
+    pending.done(result);
   }
 
   /** Terminate the worker; pending jobs fail, and so do later ones. */
@@ -166,13 +200,10 @@ export class WorkerTransport implements WebhookTransport {
   }
 
   /** A reply from the worker: settle its job (unless it was already given up). */
-  readonly #onReply = (reply: WorkerReply): void => {
-    const pending = this.#pending.get(reply.id);
-    if (pending === undefined) return;
-    this.#pending.delete(reply.id);
-    if (this.#pending.size === 0) this.#worker?.unref();
-    if (reply.ok) pending.done(reply);
-    else pending.done({ ok: false, error: new Http1Error(reply.kind, reply.message, reply.code) });
+  readonly #onReply = (batch: readonly WorkerReply[]): void => {
+    for (const reply of batch) {
+      this.#settle(reply.id, reply.ok ? reply : { ok: false, error: new Http1Error(reply.kind, reply.message, reply.code) });
+    }
   };
 
   /** `worker` errored or exited: if it is the current one, forget it and fail what it had. */
@@ -183,8 +214,9 @@ export class WorkerTransport implements WebhookTransport {
     this.#failAll(message);
   }
 
-  /** Fail every pending job as a connection failure. */
+  /** Fail every pending job (posted or still queued) as a connection failure. */
   #failAll(message: string): void {
+    this.#outbox = [];
     if (this.#pending.size === 0) return;
     const error = new Http1Error('connection', message, WORKER_LOST_CODE);
     const pending = [...this.#pending.values()];

@@ -125,6 +125,19 @@ describe('webhook client with thread: true', () => {
     expectValidSignature(req);
   });
 
+  it('requests made in one tick travel to the worker together and each gets its own answer', async () => {
+    handler = (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(new URLSearchParams(req.body).get('CallSid') ?? '');
+    };
+    const c = client();
+    const sids = Array.from({ length: 40 }, (_, i) => `CA${String(i).padStart(32, '0')}`);
+    const results = await Promise.all(sids.map((CallSid) => c.request({ url: `${base}/voice`, params: { CallSid } })));
+    expect(results.map((r) => (r.ok ? r.value.body : r.error.message))).toEqual(sids);
+    expect(requests).toHaveLength(40);
+    for (const req of requests) expectValidSignature(req);
+  });
+
   it('GET: parameters in the query, signed with it', async () => {
     handler = (_req, res) => twiml(res);
     const result = await client().request({ url: `${base}/voice?foo=a%20b`, method: 'GET', params: { CallStatus: 'ringing' } });
