@@ -210,13 +210,12 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
       while (bridges.size + callLayer.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       for (const b of [...bridges]) b.hangup('shutting down');
       // answered calls get BYE; callers still ringing get 503, so that their proxy may try another server
-      const ended = callLayer.size;
       for (const s of callLayer.sessions()) s.hangup('failed', [503, 'Service Unavailable']);
       callLayer.cancelRinging();
       const byeDeadline = Date.now() + 5000;
       while (bridges.size + callLayer.size > 0 && Date.now() < byeDeadline) await new Promise((r) => setTimeout(r, 50));
-      // a 503 or CANCEL is sent the moment its session ends: let it leave (and be retransmitted once) before the sockets close
-      if (ended > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 2 * config.sip.t1)));
+      // the BYEs, CANCELs and 503s just sent get their answers (retransmitted if lost) before the sockets close
+      await transactions.settle(Math.min(5000, 4 * config.sip.t1));
       daemon.close();
     },
     close(): void {

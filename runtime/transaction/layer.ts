@@ -35,6 +35,9 @@ export interface TransactionLayerOptions {
   trying100?: boolean;
 }
 
+/** How often `settle` looks at the transactions again. */
+const SETTLE_POLL_MS = 20;
+
 /** Receives each new request with its server transaction. */
 export type RequestHandler = (tx: ServerTx, request: MessageView) => void;
 /** Receives ACKs that match no transaction (ACKs for 2xx, RFC 3261 §17.2.3, §13.3.1.4). */
@@ -135,6 +138,38 @@ export class TransactionLayer {
    */
   write(message: OutgoingMessage, destination: Destination): Promise<SendResult> {
     return this.#transport.send(serializeMessage(message), destination);
+  }
+
+  /**
+   * Wait until no transaction still depends on the network for its outcome:
+   * client transactions before their final response (a BYE, a CANCEL, an
+   * unanswered INVITE) and INVITE server transactions whose non-2xx final
+   * response (a drain's 503) still awaits its ACK, retransmitting meanwhile.
+   * Used before `close()`, so that the last requests and responses get
+   * through. Resolves at once when nothing is pending, else at the latest
+   * after `maxMs` (on the layer's clock).
+   */
+  settle(maxMs: number): Promise<void> {
+    const deadline = this.#clock.now() + maxMs;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const left = deadline - this.#clock.now();
+        if (left <= 0 || !this.#awaitingPeer()) resolve();
+        else this.#clock.setTimeout(check, Math.min(SETTLE_POLL_MS, left));
+      };
+      check();
+    });
+  }
+
+  /** True while some transaction waits for the far end (see `settle`). */
+  #awaitingPeer(): boolean {
+    for (const tx of this.#client.values()) {
+      if (tx.state === 'calling' || tx.state === 'trying' || tx.state === 'proceeding') return true;
+    }
+    for (const tx of this.#server.values()) {
+      if (tx.method === 'INVITE' && tx.state === 'completed') return true;
+    }
+    return false;
   }
 
   /** Terminate every transaction (no further events but `terminated`) and refuse new ones. */
