@@ -251,10 +251,14 @@ export class DialRun implements ChildEvents {
     for (const noun of this.#opts.nouns) {
       const r = resolveTarget(ctx, noun);
       if (r.ok) {
+        // resolved targets are shared (frozen): relative URLs resolve against this call's document in a copy
         const t = r.value;
-        if (t.url) t.url = this.#host.resolve(t.url);
-        if (t.statusCallback) t.statusCallback = { ...t.statusCallback, url: this.#host.resolve(t.statusCallback.url) };
-        this.#targets.push(t);
+        const resolve = (url: string): string => this.#host.resolve(url);
+        this.#targets.push(t.url === undefined && t.statusCallback === undefined ? t : {
+          ...t,
+          url: t.url === undefined ? undefined : resolve(t.url),
+          statusCallback: t.statusCallback === undefined ? undefined : { ...t.statusCallback, url: resolve(t.statusCallback.url) },
+        });
       }
       else ctx.alert(record.sid, 'error', r.error.code, r.error.message);
     }
