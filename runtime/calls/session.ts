@@ -192,7 +192,7 @@ export class CallSession implements DialogHandler, DialHost {
   #transferHost(): TransferHost {
     const sid = this.record.sid;
     return {
-      callSid: sid,
+      callSid: sid, notifyWaitMs: 4 * this.ctx.transactions.timers.T1,
       alert: (level, code, message) => this.ctx.alert(sid, level, code, message),
       fetchTwiml: async (url, method, params) => {
         const r = await this.#fetch(this.resolve(url), method, params).catch(() => undefined);

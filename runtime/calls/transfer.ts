@@ -25,8 +25,6 @@ import type { Params } from './params.js';
 
 /** No referUrl on the `<Dial>` that set up the call. */
 export const NO_REFER_URL = 13802;
-/** Longest NOTIFY wait before the transferor's BYE (ms). */
-const NOTIFY_WAIT_MS = 2000;
 
 /** The leg that sent the REFER: NOTIFYs go there. */
 export interface TransferorLeg {
@@ -37,6 +35,11 @@ export interface TransferorLeg {
 /** What a transfer needs from the call. */
 export interface TransferHost {
   readonly callSid: string;
+  /**
+   * Longest wait for the answer to the final NOTIFY before the transferor
+   * gets its BYE (4×T1: the NOTIFY has been retransmitted twice over UDP).
+   */
+  readonly notifyWaitMs: number;
   alert(level: 'warning' | 'error', code: number, message: string): void;
   /** Fetch and parse TwiML for the transferee (undefined = the fetch or the document failed). */
   fetchTwiml(url: string, method: 'GET' | 'POST', params: Params): Promise<Verb[] | undefined>;
@@ -155,7 +158,7 @@ export class Transfer {
     ];
     const sent = this.#transferor.request('NOTIFY', { headers, body: new TextEncoder().encode(`${sipfrag}\r\n`) });
     if (!final) return;
-    await Promise.race([sent, new Promise((r) => setTimeout(r, NOTIFY_WAIT_MS))]);
+    await Promise.race([sent, new Promise((r) => setTimeout(r, this.#host.notifyWaitMs))]);
   }
 }
 
