@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import twilio from 'twilio';
@@ -6,75 +6,38 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookClient, type WebhookClientOptions } from '../../../runtime/webhooks/client.js';
 import { type WebhookParams } from '../../../runtime/webhooks/params.js';
 import { selfSignedPair } from '../../support/tls-cert.js';
+import { expectValidSignature as checkSignature, formParams, startRecordingApp, twiml, type Recorded, type RecordingApp } from './recording-app.js';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
 const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
 
-interface Recorded {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-type Handler = (req: Recorded, res: ServerResponse) => void;
-
-let server: Server;
+let app: RecordingApp;
 let base: string;
-let handler: Handler;
-const requests: Recorded[] = [];
+let requests: Recorded[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      requests.push(recorded);
-      handler(recorded, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = await startRecordingApp();
+  base = app.base;
+  requests = app.requests;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await app.close();
 });
 
 afterEach(() => {
   requests.length = 0;
 });
 
-function twiml(res: ServerResponse): void {
-  res.writeHead(200, { 'Content-Type': 'text/xml' });
-  res.end('<Response><Say>hi</Say></Response>');
-}
-
 function client(options: Partial<WebhookClientOptions> = {}): ReturnType<typeof createWebhookClient> {
   return createWebhookClient({ accountSid: ACCOUNT, authToken: TOKEN, timeoutMs: 2000, retries: 1, ...options });
 }
 
 /** What an Express app with `urlencoded({extended:false})` hands to validateRequest. */
-function formParams(body: string): Record<string, string | string[]> {
-  const params: Record<string, string | string[]> = {};
-  for (const [name, value] of new URLSearchParams(body)) {
-    const previous = params[name];
-    if (previous === undefined) params[name] = value;
-    else params[name] = Array.isArray(previous) ? [...previous, value] : [previous, value];
-  }
-  return params;
-}
 
 /** Check one recorded request's signature with the twilio package, as a customer app would. */
 function expectValidSignature(req: Recorded): void {
-  const url = base + req.url;
-  const params = req.method === 'POST' ? formParams(req.body) : {};
-  const signature = req.headers['x-twilio-signature'];
-  expect(typeof signature).toBe('string');
-  expect(twilio.validateRequest(TOKEN, signature as string, url, params)).toBe(true);
-  expect(signature).toBe(twilio.getExpectedTwilioSignature(TOKEN, url, params));
+  checkSignature(req, base, TOKEN);
 }
 
 describe('signed requests accepted by twilio.validateRequest', () => {
@@ -89,7 +52,7 @@ describe('signed requests accepted by twilio.validateRequest', () => {
   for (const method of ['POST', 'GET'] as const) {
     for (const testCase of cases) {
       it(`${method}: ${testCase.name}`, async () => {
-        handler = (_req, res) => twiml(res);
+        app.handler = (_req, res) => twiml(res);
         const result = await client().request({ url: base + testCase.path, method, params: testCase.params });
         expect(result.ok).toBe(true);
         if (!result.ok) return;
@@ -107,7 +70,7 @@ describe('signed requests accepted by twilio.validateRequest', () => {
   }
 
   it('strips the fragment before sending and signing', async () => {
-    handler = (_req, res) => twiml(res);
+    app.handler = (_req, res) => twiml(res);
     const result = await client().request({ url: `${base}/frag?x=1#rc=3&ct=100`, params: { a: 'b' } });
     expect(result.ok).toBe(true);
     expect(requests[0]!.url).toBe('/frag?x=1');
@@ -115,7 +78,7 @@ describe('signed requests accepted by twilio.validateRequest', () => {
   });
 
   it('sends the configured User-Agent', async () => {
-    handler = (_req, res) => twiml(res);
+    app.handler = (_req, res) => twiml(res);
     await client({ userAgent: 'pb-test/1' }).request({ url: `${base}/ua` });
     expect(requests[0]!.headers['user-agent']).toBe('pb-test/1');
   });
@@ -123,7 +86,7 @@ describe('signed requests accepted by twilio.validateRequest', () => {
 
 describe('failures and retries', () => {
   it('times out with 11203', async () => {
-    handler = () => undefined;
+    app.handler = () => undefined;
     const started = Date.now();
     const result = await client({ timeoutMs: 200 }).request({ url: `${base}/slow` });
     expect(Date.now() - started).toBeLessThan(1500);
@@ -136,7 +99,7 @@ describe('failures and retries', () => {
 
   it('retries a 5xx, then succeeds; every attempt is signed', async () => {
     let calls = 0;
-    handler = (_req, res) => {
+    app.handler = (_req, res) => {
       calls += 1;
       if (calls === 1) {
         res.writeHead(503);
@@ -150,7 +113,7 @@ describe('failures and retries', () => {
   });
 
   it('gives up after the retries with 11217', async () => {
-    handler = (_req, res) => {
+    app.handler = (_req, res) => {
       res.writeHead(500);
       res.end();
     };
@@ -161,7 +124,7 @@ describe('failures and retries', () => {
   });
 
   it('does not retry a 4xx', async () => {
-    handler = (_req, res) => {
+    app.handler = (_req, res) => {
       res.writeHead(404);
       res.end('nope');
     };
@@ -176,7 +139,7 @@ describe('failures and retries', () => {
 
   it('refuses a body over the limit with 11750 (declared and chunked)', async () => {
     const big = 'x'.repeat(70 * 1024);
-    handler = (req, res) => {
+    app.handler = (req, res) => {
       if (req.url === '/chunked') {
         res.writeHead(200, { 'Content-Type': 'text/xml' });
         for (let i = 0; i < 70; i++) res.write('y'.repeat(1024));
@@ -194,7 +157,7 @@ describe('failures and retries', () => {
   });
 
   it('follows redirects (POST→GET on 302, signed each hop) and stops a loop at 10 with 11215', async () => {
-    handler = (req, res) => {
+    app.handler = (req, res) => {
       if (req.url.startsWith('/loop')) {
         res.writeHead(302, { Location: '/loop' });
         res.end();
@@ -216,7 +179,7 @@ describe('failures and retries', () => {
   });
 
   it('keeps method and body on 307', async () => {
-    handler = (req, res) => {
+    app.handler = (req, res) => {
       if (req.url === '/temp') {
         res.writeHead(307, { Location: '/kept' });
         res.end();
@@ -231,7 +194,7 @@ describe('failures and retries', () => {
 
   it('sends no credentials first, then Basic auth after a 401; signs without userinfo', async () => {
     const expected = `Basic ${Buffer.from('alice:s3cr:t é').toString('base64')}`;
-    handler = (req, res) => {
+    app.handler = (req, res) => {
       if (req.headers.authorization === expected) twiml(res);
       else {
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="app"' });
@@ -247,7 +210,7 @@ describe('failures and retries', () => {
   });
 
   it('reports 11217 when Basic credentials are refused', async () => {
-    handler = (_req, res) => {
+    app.handler = (_req, res) => {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="app"' });
       res.end();
     };
@@ -282,9 +245,9 @@ describe('kept-alive connections', () => {
   it('reuses one connection for requests in sequence', async () => {
     let connections = 0;
     const onConnection = (): void => { connections++; };
-    server.on('connection', onConnection);
+    app.server.on('connection', onConnection);
     try {
-      handler = (_req, res) => twiml(res);
+      app.handler = (_req, res) => twiml(res);
       const webhooks = client();
       for (let i = 0; i < 5; i++) {
         const result = await webhooks.request({ url: `${base}/seq/${i}`, params: { N: String(i) } });
@@ -293,7 +256,7 @@ describe('kept-alive connections', () => {
       expect(requests).toHaveLength(5);
       expect(connections).toBe(1);
     } finally {
-      server.off('connection', onConnection);
+      app.server.off('connection', onConnection);
     }
   });
 
@@ -321,16 +284,16 @@ describe('kept-alive connections', () => {
   it('queues requests beyond maxSockets instead of failing them', async () => {
     let connections = 0;
     const onConnection = (): void => { connections++; };
-    server.on('connection', onConnection);
+    app.server.on('connection', onConnection);
     try {
-      handler = (_req, res) => setTimeout(() => twiml(res), 20);
+      app.handler = (_req, res) => setTimeout(() => twiml(res), 20);
       const webhooks = client({ maxSockets: 2 });
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => webhooks.request({ url: `${base}/q/${i}` })));
       expect(results.every((r) => r.ok)).toBe(true);
       expect(requests).toHaveLength(8);
       expect(connections).toBe(2);
     } finally {
-      server.off('connection', onConnection);
+      app.server.off('connection', onConnection);
     }
   });
 });

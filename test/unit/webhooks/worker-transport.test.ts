@@ -1,37 +1,26 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../runtime/config.js';
 import { createWebhookClient, type WebhookClient, type WebhookClientOptions } from '../../../runtime/webhooks/client.js';
 import { WorkerTransport } from '../../../runtime/webhooks/worker-transport.js';
 import { selfSignedPair } from '../../support/tls-cert.js';
+import { expectValidSignature as checkSignature, formParams, startRecordingApp, twiml, type Recorded, type RecordingApp } from './recording-app.js';
 import { compiledClientUrl, removeWebhookWorker, webhookWorkerUrl } from './webhook-worker.js';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
 const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
 
-interface Recorded {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-type Handler = (req: Recorded, res: ServerResponse) => void;
-
-let server: Server;
+let app: RecordingApp;
 let base: string;
-let handler: Handler;
+let requests: Recorded[];
 let workerUrl: URL;
 let fakes: string;
-const requests: Recorded[] = [];
 const clients: WebhookClient[] = [];
 
 beforeAll(async () => {
@@ -41,35 +30,22 @@ beforeAll(async () => {
   // a worker that takes jobs and never answers (a stuck one), and one that dies on its first job
   writeFileSync(join(fakes, 'silent.js'), "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n");
   writeFileSync(join(fakes, 'crash.js'), "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => { throw new Error('boom'); });\n");
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      requests.push(recorded);
-      handler(recorded, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = await startRecordingApp();
+  base = app.base;
+  requests = app.requests;
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
   rmSync(fakes, { recursive: true, force: true });
   removeWebhookWorker();
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await app.close();
 });
 
 afterEach(() => {
   requests.length = 0;
 });
 
-function twiml(res: ServerResponse): void {
-  res.writeHead(200, { 'Content-Type': 'text/xml' });
-  res.end('<Response><Say>hi</Say></Response>');
-}
 
 /** A threaded client, closed after the file. */
 function client(options: Partial<WebhookClientOptions> = {}, transport?: WorkerTransport): WebhookClient {
@@ -83,23 +59,10 @@ function transport(options: { workerUrl?: URL; graceMs?: number; sweepMs?: numbe
   return new WorkerTransport({ authToken: TOKEN, workerUrl, ...options });
 }
 
-/** What an Express app with `urlencoded({extended:false})` hands to validateRequest. */
-function formParams(body: string): Record<string, string | string[]> {
-  const params: Record<string, string | string[]> = {};
-  for (const [name, value] of new URLSearchParams(body)) {
-    const previous = params[name];
-    if (previous === undefined) params[name] = value;
-    else params[name] = Array.isArray(previous) ? [...previous, value] : [previous, value];
-  }
-  return params;
-}
+
 
 function expectValidSignature(req: Recorded, origin = base): void {
-  const url = origin + req.url;
-  const params = req.method === 'POST' ? formParams(req.body) : {};
-  const signature = req.headers['x-twilio-signature'];
-  expect(typeof signature).toBe('string');
-  expect(twilio.validateRequest(TOKEN, signature as string, url, params)).toBe(true);
+  checkSignature(req, origin, TOKEN);
 }
 
 async function until(check: () => boolean, ms = 3000): Promise<void> {
@@ -112,7 +75,7 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
 
 describe('webhook client with thread: true', () => {
   it('POST: signed in the worker, accepted by twilio.validateRequest', async () => {
-    handler = (_req, res) => twiml(res);
+    app.handler = (_req, res) => twiml(res);
     const params = { CallSid: 'CA' + '0'.repeat(32), Body: 'héllo ☎ 😀 & = + %', Digits: ['9', '1', '5'] };
     const result = await client({ userAgent: 'pb-thread/1' }).request({ url: `${base}/voice?x=1#frag`, params });
     expect(result.ok).toBe(true);
@@ -126,7 +89,7 @@ describe('webhook client with thread: true', () => {
   });
 
   it('requests made in one tick travel to the worker together and each gets its own answer', async () => {
-    handler = (req, res) => {
+    app.handler = (req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end(new URLSearchParams(req.body).get('CallSid') ?? '');
     };
@@ -139,7 +102,7 @@ describe('webhook client with thread: true', () => {
   });
 
   it('GET: parameters in the query, signed with it', async () => {
-    handler = (_req, res) => twiml(res);
+    app.handler = (_req, res) => twiml(res);
     const result = await client().request({ url: `${base}/voice?foo=a%20b`, method: 'GET', params: { CallStatus: 'ringing' } });
     expect(result.ok).toBe(true);
     const req = requests[0]!;
@@ -150,7 +113,7 @@ describe('webhook client with thread: true', () => {
 
   it('retries a 500, then succeeds; both attempts signed', async () => {
     let calls = 0;
-    handler = (_req, res) => {
+    app.handler = (_req, res) => {
       calls += 1;
       if (calls === 1) {
         res.writeHead(500);
@@ -164,7 +127,7 @@ describe('webhook client with thread: true', () => {
   });
 
   it('times out with 11203 (the deadline is kept in the worker)', async () => {
-    handler = () => undefined;
+    app.handler = () => undefined;
     const started = Date.now();
     const result = await client({ timeoutMs: 200 }).request({ url: `${base}/slow` });
     expect(Date.now() - started).toBeLessThan(1500);
@@ -189,7 +152,7 @@ describe('webhook client with thread: true', () => {
   });
 
   it('a body over the limit → 11750', async () => {
-    handler = (_req, res) => {
+    app.handler = (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/xml' });
       res.end('x'.repeat(2048));
     };
@@ -230,7 +193,7 @@ describe('webhook client with thread: true', () => {
 
 describe('worker failures', () => {
   it('a worker killed mid-request fails it with 11205; the next request runs on a new worker', async () => {
-    handler = (req, res) => {
+    app.handler = (req, res) => {
       if (req.url !== '/hang') twiml(res);
     };
     const t = transport();
@@ -258,7 +221,7 @@ describe('worker failures', () => {
 
   it('with a retry, a request whose worker died is sent again on a new worker and succeeds', async () => {
     let hung = false;
-    handler = (req, res) => {
+    app.handler = (req, res) => {
       if (!hung) hung = true;
       else twiml(res);
     };
@@ -296,7 +259,7 @@ describe('worker failures', () => {
   });
 
   it('close() fails pending requests (11205) and every later one, without a new worker', async () => {
-    handler = () => undefined;
+    app.handler = () => undefined;
     const t = transport();
     const webhooks = client({ retries: 1 }, t);
     const pending = webhooks.request({ url: `${base}/hang` });
@@ -327,7 +290,7 @@ function runScript(script: string): Promise<{ code: number | null; stdout: strin
 
 describe('the worker and the life of the process', () => {
   it('keeps the process alive while a request is pending, not once it is idle', async () => {
-    handler = (_req, res) => {
+    app.handler = (_req, res) => {
       setTimeout(() => twiml(res), 300);
     };
     const script = `
@@ -344,7 +307,7 @@ describe('the worker and the life of the process', () => {
   });
 
   it('close() with a request pending: it fails and the process exits', async () => {
-    handler = () => undefined;
+    app.handler = () => undefined;
     const script = `
       import { createWebhookClient } from ${JSON.stringify(compiledClientUrl().href)};
       const client = createWebhookClient({ accountSid: ${JSON.stringify(ACCOUNT)}, authToken: 't', thread: true, timeoutMs: 60000 });
