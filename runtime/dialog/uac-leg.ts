@@ -35,6 +35,9 @@ export interface UacLegContext {
 }
 
 /** The outgoing side of a bridged call. */
+/** The listeners of a leg that is over. */
+const ENDED: UacLegEvents = { provisional: () => undefined, answered: () => undefined, failed: () => undefined };
+
 export class UacLeg {
   #ctx: UacLegContext;
   #events: UacLegEvents;
@@ -120,13 +123,27 @@ export class UacLeg {
       }
     }
     this.#state = 'ended';
-    this.#events.failed(status, response.reason ?? '', response);
+    const events = this.#release();
+    events.failed(status, response.reason ?? '', response);
   }
 
   #fail(status: number, reason: string): void {
     if (this.#state !== 'calling') return;
     this.#state = 'ended';
-    this.#events.failed(status, reason);
+    this.#release().failed(status, reason);
+  }
+
+  /**
+   * The leg is over: forget who listens (no event can follow). The INVITE
+   * transaction keeps this leg for up to 64×T1 after a 2xx (RFC 6026 Timer
+   * M) or a non-2xx (Timer D); without this, the whole call above it (its
+   * Dial, session, records) would stay in memory that long.
+   * @return the listeners it had
+   */
+  #release(): UacLegEvents {
+    const events = this.#events;
+    this.#events = ENDED;
+    return events;
   }
 
   /** Late offer: send the ACK of the 2xx with the caller's SDP answer (RFC 3261 §13.2.2.4). */
@@ -197,12 +214,14 @@ export class UacLeg {
   bye(): Promise<MessageView | undefined> {
     if (this.#state !== 'answered') return Promise.resolve(undefined);
     this.#state = 'ended';
+    this.#release();
     return this.request('BYE');
   }
 
   /** Mark the leg ended without signalling (the far end hung up). */
   ended(): void {
     this.#state = 'ended';
+    this.#release();
   }
 }
 

@@ -34,6 +34,11 @@ export class Emitter<E extends EventMap> {
   }
 
   /** Drop every listener. */
+  /** Forget the listeners of `events` (events that can no longer happen). */
+  protected dropListeners(...events: (keyof E)[]): void {
+    for (const event of events) this.#listeners.delete(event);
+  }
+
   protected removeAllListeners(): void {
     this.#listeners.clear();
   }

@@ -116,6 +116,9 @@ export class ServerTx extends Emitter<ServerTxEvents> {
     this.#last = bytes;
     this.#lastStatus = response.status;
     this.#apply(step);
+    // a CANCEL can no longer change anything: let go of the TU's listener, which would
+    // otherwise keep the whole call in memory through Timer L or H (64×T1)
+    if (response.status >= 200) this.dropListeners('cancel');
     return { ok: true };
   }
 
