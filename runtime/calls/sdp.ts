@@ -70,8 +70,8 @@ export function holdOffer(ip: string): Uint8Array {
 export class OriginKeeper {
   #session: string | undefined;
   #version = 0;
-  /** The last body's lines other than `o=` (joined), or the body itself until a second one needs the comparison. */
-  #last: { rest: string } | { text: string } = { rest: '' };
+  /** The last body sent, as text. */
+  #last = '';
 
   /** Rewrite the `o=` line of `body` for this leg (undefined stays undefined). */
   apply(body: Uint8Array | undefined): Uint8Array | undefined {
@@ -79,19 +79,17 @@ export class OriginKeeper {
     const text = decoder.decode(body);
     const origin = originFields(text);
     if (origin === undefined) return body;
+    const last = this.#last;
+    this.#last = text;
     if (this.#session === undefined) {
-      // the first body goes out as it is: keep its text, compare only when another comes
+      // the first body goes out as it is (the comparison waits for a second one)
       this.#session = `${origin[0]} ${origin[1]}`;
       this.#version = Number(origin[2]) || 0;
-      this.#last = { text };
       return body;
     }
     const list = lines(text);
     const i = list.findIndex((l) => l.startsWith('o='));
-    const rest = list.filter((_, k) => k !== i).join('\n');
-    const last = 'rest' in this.#last ? this.#last.rest : restOf(this.#last.text);
-    if (rest !== last) this.#version++;
-    this.#last = { rest };
+    if (withoutOrigin(list, i) !== withoutOrigin(lines(last))) this.#version++;
     const [user, id] = this.#session.split(' ');
     list[i] = `o=${user} ${id} ${this.#version} ${origin[3]} ${origin[4]} ${origin[5]}`;
     return join(list);
@@ -109,9 +107,7 @@ function originFields(text: string): string[] | undefined {
   return parts.length < 6 ? undefined : parts;
 }
 
-/** The lines of `text` other than its first `o=` line, joined with LF (what two bodies are compared by). */
-function restOf(text: string): string {
-  const list = lines(text);
-  const i = list.findIndex((l) => l.startsWith('o='));
+/** The lines other than the first `o=` line (index `i`), joined with LF: what two bodies are compared by. */
+function withoutOrigin(list: string[], i = list.findIndex((l) => l.startsWith('o='))): string {
   return list.filter((_, k) => k !== i).join('\n');
 }
