@@ -222,7 +222,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: '--udp-send-buffer', env: 'PATCHBAY_UDP_SEND_BUFFER', help: 'UDP send buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.wmem_max)', apply: (c, v) => { c.sip.udpSendBuffer = int('--udp-send-buffer', v, 0, 2147483647); } },
   { flag: '--max-message-bytes', env: 'PATCHBAY_MAX_MESSAGE_BYTES', help: 'largest SIP message accepted (default 65535)', apply: (c, v) => { c.parser.maxMessageBytes = int('--max-message-bytes', v, 512, 1 << 20); } },
   { flag: '--max-headers', env: 'PATCHBAY_MAX_HEADERS', help: 'most header entries per message (default 256)', apply: (c, v) => { c.parser.maxHeaders = int('--max-headers', v, 8, 1024); } },
-  { flag: '--pool', env: 'PATCHBAY_POOL', help: 'parse UDP in a worker pool in batches: on|off (default off)', apply: (c, v) => { c.parser.pool = v === 'on' || v === 'true' || v === '1'; } },
+  { flag: '--pool', env: 'PATCHBAY_POOL', help: 'parse UDP in a worker pool in batches: on|off (default off)', apply: (c, v) => { c.parser.pool = onOff('--pool', v); } },
   { flag: '--pool-threads', env: 'PATCHBAY_POOL_THREADS', help: 'worker threads for the parser pool (default 1)', apply: (c, v) => { c.parser.poolThreads = int('--pool-threads', v, 1, 64); } },
   { flag: '--ring-timeout', env: 'PATCHBAY_RING_TIMEOUT', help: 'seconds the static route rings before CANCEL (default 60)', apply: (c, v) => { c.ringTimeoutSeconds = int('--ring-timeout', v, 1, 600); } },
   { flag: '--drain-grace', env: 'PATCHBAY_DRAIN_GRACE', help: 'seconds calls may go on after SIGTERM (default 30)', apply: (c, v) => { c.drainGraceSeconds = int('--drain-grace', v, 0, 86400); } },

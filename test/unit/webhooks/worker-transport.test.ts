@@ -337,5 +337,8 @@ describe('--webhook-thread', () => {
   it('refuses anything but on/off', () => {
     expect(() => loadConfig(['--webhook-thread', 'maybe'], {})).toThrow(ConfigError);
     expect(() => loadConfig(['--webhook-thread', 'maybe'], {})).toThrow(/--webhook-thread: expected on or off/);
+    // --pool reads its value the same way (it used to take anything but on/true/1 as off)
+    expect(() => loadConfig(['--pool', 'maybe'], {})).toThrow(/--pool: expected on or off/);
+    expect(loadConfig(['--pool', 'true'], {}).parser.pool).toBe(true);
   });
 });
