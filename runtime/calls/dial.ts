@@ -237,6 +237,8 @@ export class DialRun implements ChildEvents {
   #finish!: (result: DialResult) => void;
   #done = false;
   #link: Link | undefined;
+  /** A REST redirect of the winner that came before its link existed (the caller was still being answered). */
+  #heldRedirect: ChildRedirect | undefined;
   /** The parent's SDP children are offered (undefined = late offer). */
   #offer: Sdp | undefined;
 
@@ -331,9 +333,15 @@ export class DialRun implements ChildEvents {
   }
 
   redirect(child: ChildLeg, source: ChildRedirect): boolean {
+    if (!child.live) return false;
     const link = this.#link;
-    if (link?.child !== child || !child.live) return false;
-    this.#host.redirectChild(link, source);
+    if (link?.child === child) {
+      this.#host.redirectChild(link, source);
+      return true;
+    }
+    // answered and ACKed, but the caller is still being answered: the link comes in a moment, the redirect with it
+    if (this.#winner !== child || this.#done) return false;
+    this.#heldRedirect = source;
     return true;
   }
 
@@ -410,6 +418,9 @@ export class DialRun implements ChildEvents {
     const link = new Link(this.#host, child, this.#opts);
     this.#link = link;
     this.#host.setLink(link);
+    const held = this.#heldRedirect;
+    this.#heldRedirect = undefined;
+    if (held) this.#host.redirectChild(link, held);
     await link.ended;
     this.#host.unsetLink(link);
     this.#end({ status: 'completed', child, bridged: true, duration: child.duration });

@@ -276,7 +276,9 @@ describe.skipIf(!enabled)('TwiML <Dial><Sip> against the daemon', () => {
     app.route('/action', '<Response><Hangup/></Response>');
     app.route('/child-next', '<Response><Pause length="1"/><Hangup/></Response>');
     ua1.script([{ status: 200, sdp: true }]);
-    const running = call('uac-call-expect-bye.xml');
+    // the caller holds its ACK 800 ms, so the redirect lands after the child is answered and ACKed but before
+    // the caller is: the redirect waits for the two to be linked rather than being refused
+    const running = call('uac-call-slow-ack-expect-bye.xml');
     await ua1.waitUntil(() => (ua1.calls[0]?.acks.length ?? 0) > 0);
     const childSid = header(ua1.calls[0]!.invites[0], 'X-Twilio-CallSid');
     const res = await updateCall(childSid, `Url=${encodeURIComponent(`${app.base}/child-next`)}&Method=POST`);
