@@ -9,7 +9,7 @@
  */
 import { Http1Error, Http1Pool, type Http1Result } from './http1.js';
 import { memoizeBounded } from './memo.js';
-import { formEncode, type WebhookParams } from './params.js';
+import { formBody, type WebhookParams } from './params.js';
 import { twilioSignature, type WebhookMethod } from './sign.js';
 
 /** One attempt of a webhook request, as the transport needs it. */
@@ -70,6 +70,11 @@ export interface WebhookTransportOptions {
 /** An origin string as the `URL` `Http1Pool` connects to (origins are few: remembered). */
 const originUrl = memoizeBounded((origin) => new URL(origin), 512);
 
+/** Headers every request carries after `X-Twilio-Signature` and `User-Agent` (shared, never mutated). */
+const ACCEPT_ANY: readonly [string, string] = ['Accept', '*/*'];
+/** The `Content-Type` of every POST (shared, never mutated). */
+const FORM_TYPE: readonly [string, string] = ['Content-Type', 'application/x-www-form-urlencoded'];
+
 /**
  * Sign `job`, build its headers and body, and run it on `pool`.
  * @param pool - the connections to use.
@@ -79,19 +84,16 @@ const originUrl = memoizeBounded((origin) => new URL(origin), 512);
  */
 export function runJob(pool: Http1Pool, authToken: string, job: WebhookJob, done: (result: Http1Result) => void): void {
   let url: URL;
-  const headers: [string, string][] = [];
+  let headers: (readonly [string, string])[];
   let body: Buffer | undefined;
   try {
     url = originUrl(job.origin);
-    headers.push(
-      ['X-Twilio-Signature', twilioSignature(authToken, job.target, job.params, job.method)],
-      ['User-Agent', job.userAgent],
-      ['Accept', '*/*'],
-    );
-    if (job.authorization !== undefined) headers.push(['Authorization', job.authorization]);
+    const signature: readonly [string, string] = ['X-Twilio-Signature', twilioSignature(authToken, job.target, job.params, job.method)];
+    const userAgent: readonly [string, string] = ['User-Agent', job.userAgent];
+    headers = job.authorization === undefined ? [signature, userAgent, ACCEPT_ANY] : [signature, userAgent, ACCEPT_ANY, ['Authorization', job.authorization]];
     if (job.method === 'POST') {
-      body = Buffer.from(formEncode(job.params), 'utf8');
-      headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
+      body = formBody(job.params);
+      headers.push(FORM_TYPE);
     }
   } catch (cause) {
     // the client only builds valid jobs; a bad one fails like an unsendable request
