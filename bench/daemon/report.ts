@@ -137,7 +137,12 @@ export interface TwimlComparison {
   ratio: number;
   /** 1 − ratio: the share of clean calls per second the round trip costs. */
   cost: number;
-  /** The issue's target: the round trip costs under 20 %. */
+  /**
+   * Whether the static route failed a step: when it was still clean at the top of the ramp its
+   * limit is unknown, `staticClean` is only a lower bound and so is `cost`.
+   */
+  bounded: boolean;
+  /** The issue's target: the round trip costs under 20 % (only ever true when `bounded`). */
   met: boolean;
 }
 
@@ -153,7 +158,8 @@ export function compareTwiml(byTarget: ReadonlyMap<TargetName, readonly StepResu
   const staticClean = highestClean(fixed);
   const twimlClean = highestClean(twiml);
   const ratio = staticClean > 0 ? twimlClean / staticClean : NaN;
-  return { staticClean, twimlClean, ratio, cost: 1 - ratio, met: Number.isFinite(ratio) && 1 - ratio < 0.2 };
+  const bounded = fixed.some((s) => !s.clean);
+  return { staticClean, twimlClean, ratio, cost: 1 - ratio, bounded, met: bounded && Number.isFinite(ratio) && 1 - ratio < 0.2 };
 }
 
 /**
