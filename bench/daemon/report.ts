@@ -124,6 +124,16 @@ export function highestClean(steps: readonly StepResult[]): number {
   return Math.max(0, ...steps.filter((s) => s.clean).map((s) => s.rate));
 }
 
+/**
+ * Calls per second SIPp achieved at the highest clean step (a step is clean down to 95 % of its rate).
+ * @param steps - the target's steps
+ * @returns the achieved rate, or 0 when no step was clean
+ */
+export function achievedAtHighestClean(steps: readonly StepResult[]): number {
+  const rate = highestClean(steps);
+  return steps.find((s) => s.clean && s.rate === rate)?.achievedCps ?? 0;
+}
+
 /** Daemon CPU time per call in ms (CPU % of one core over the window ÷ calls per second). */
 export function cpuMsPerCall(step: StepResult): number {
   return step.cpuPercent === undefined || step.achievedCps <= 0 ? NaN : (10 * step.cpuPercent) / step.achievedCps;
@@ -133,6 +143,9 @@ export function cpuMsPerCall(step: StepResult): number {
 export interface TwimlComparison {
   staticClean: number;
   twimlClean: number;
+  /** Calls per second achieved at those two steps (a clean step may fall short of its rate by 5 %). */
+  staticAchieved: number;
+  twimlAchieved: number;
   /** twimlClean / staticClean. */
   ratio: number;
   /** 1 − ratio: the share of clean calls per second the round trip costs. */
@@ -159,7 +172,7 @@ export function compareTwiml(byTarget: ReadonlyMap<TargetName, readonly StepResu
   const twimlClean = highestClean(twiml);
   const ratio = staticClean > 0 ? twimlClean / staticClean : NaN;
   const bounded = fixed.some((s) => !s.clean);
-  return { staticClean, twimlClean, ratio, cost: 1 - ratio, bounded, met: bounded && Number.isFinite(ratio) && 1 - ratio < 0.2 };
+  return { staticClean, twimlClean, staticAchieved: achievedAtHighestClean(fixed), twimlAchieved: achievedAtHighestClean(twiml), ratio, cost: 1 - ratio, bounded, met: bounded && Number.isFinite(ratio) && 1 - ratio < 0.2 };
 }
 
 /**

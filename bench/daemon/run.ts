@@ -101,6 +101,8 @@ function printReport(options: DaemonBenchOptions, ramp: RampResult | undefined, 
     if (twiml) {
       const verdict = twiml.met ? 'met' : twiml.bounded ? 'not met' : 'not determined: the static route was still clean at the top of the ramp, so its limit and the cost are only bounds (raise --rates)';
       out.push(`TwiML round trip: ${twiml.twimlClean} / ${twiml.staticClean}${twiml.bounded ? '' : '+'} clean cps = ${(100 * twiml.ratio).toFixed(0)} % of the static route, a cost of ${(100 * twiml.cost).toFixed(0)} %${twiml.bounded ? '' : ' or more'} (target: under 20 %): **${verdict}**`);
+      const achieved = twiml.staticAchieved > 0 ? twiml.twimlAchieved / twiml.staticAchieved : NaN;
+      out.push(`Achieved at those steps: ${twiml.twimlAchieved.toFixed(0)} / ${twiml.staticAchieved.toFixed(0)} cps = ${(100 * achieved).toFixed(1)} % (the verdict uses the steps' rates)`);
     }
     out.push(...ramp.notes);
     const problems = [...ramp.byTarget.values()].flat()
