@@ -55,7 +55,8 @@ export const USAGE = `usage: node dist/bench/daemon/run.js [options]
   --memory-rate N         calls per second while ramping up to them (default 250)
   --memory-call-ms N      call duration in the memory mode (default 60000)
   --memory-targets a,b    Patchbay variants of the memory mode (default patchbay,patchbay-pool)
-  --port-base N           first loopback port to use (default 45000)`;
+  --port-base N           first loopback port to use (default 20000: below Linux's ephemeral
+                          range, 32768-60999, where the webhook connections' own ports come from)`;
 
 function targetList(flag: string, value: string | undefined): TargetName[] {
   return (value ?? '').split(',').map((t) => {
@@ -82,7 +83,7 @@ export function parseOptions(argv: readonly string[]): DaemonBenchOptions {
   const options: DaemonBenchOptions = {
     rates: [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000], stepSeconds: 10, callMs: 1000,
     targets: [...DEFAULT_TARGETS], settleMs: 40_000, alwaysSettle: false, ramp: true, memory: true, twiml: false,
-    memoryCalls: 10_000, memoryRate: 250, memoryCallMs: 60_000, memoryTargets: ['patchbay', 'patchbay-pool'], portBase: 45_000,
+    memoryCalls: 10_000, memoryRate: 250, memoryCallMs: 60_000, memoryTargets: ['patchbay', 'patchbay-pool'], portBase: 20_000,
   };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
