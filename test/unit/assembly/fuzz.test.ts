@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { parserFor, corpusBytes, corpusFiles } from '../../support/wasm.js';
 import { StreamFramer } from '../../../runtime/transport/stream-framer.js';
 import { ERRORS } from '../../../runtime/wasm/abi.js';
+import { prng } from '../../support/prng.js';
 
 const SEED = 0x5eed;
 const corpus = [
@@ -16,17 +17,6 @@ const corpus = [
   ...corpusFiles('real', '.sip').map((f) => corpusBytes(`real/${f}`)),
 ];
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = [0, 10, 13, 32, 9, 0x25, 0x3a, 0x3b, 0x2c, 0x3c, 0x3e, 0x22, 0x5c, 0x5b, 0x5d, 0xff, 0x40, 0x3f];
 

@@ -10,20 +10,10 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { formBody, formEncode, paramPairs, type WebhookParams } from '../../../runtime/webhooks/params.js';
 import { hmacSha1Base64, signableUrl, signatureBase, twilioSignature } from '../../../runtime/webhooks/sign.js';
+import { prng } from '../../support/prng.js';
 
 const CASES = 2000;
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pieces strings are made of: every class the encoders treat differently. */
 const PIECES = [
