@@ -14,7 +14,7 @@
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { createWebhookClient, type WebhookClient } from '../../runtime/webhooks/client.js';
-import { formEncode, type WebhookParams } from '../../runtime/webhooks/params.js';
+import { formBody, formEncode, type WebhookParams } from '../../runtime/webhooks/params.js';
 import { twilioSignature } from '../../runtime/webhooks/sign.js';
 import type { BenchSuite } from '../lib/types.js';
 import { startBenchWorker, type BenchWorker } from '../lib/worker.js';
@@ -55,7 +55,7 @@ export function register(): BenchSuite[] {
       const check = await client.request({ url, params: PARAMS });
       if (!check.ok || !check.value.body.includes('<Dial')) throw new Error(`unexpected answer: ${JSON.stringify(check)}`);
       const viaNodeHttp = (): Promise<string> => new Promise((resolve, reject) => {
-        const body = Buffer.from(formEncode(PARAMS), 'utf8');
+        const body = formBody(PARAMS);
         const req = httpRequest(url, { method: 'POST', agent, headers: { ...headersFor(url), 'Content-Length': body.length } }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
