@@ -17,7 +17,7 @@ import { UacLeg } from '../dialog/uac-leg.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { StatusCallbackEvent } from '../twiml/types.js';
 import type { CallContext } from './context.js';
-import { API_VERSION, xHeaderParams, type Params } from './params.js';
+import { API_VERSION, addParams, xHeaderParams, type Params } from './params.js';
 import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
 import { newSid } from './sid.js';
 import { StatusReporter, type StatusCallbackSpec } from './status-callbacks.js';
@@ -120,7 +120,7 @@ export class ChildLeg implements DialogHandler {
         failed: (status, _reason, response) => this.#failed(status, response),
       },
     );
-    this.#status = new StatusReporter(ctx.webhooks, target.statusCallback, (code, message) => ctx.alert(sid, 'warning', code, message));
+    this.#status = target.statusCallback ? new StatusReporter(ctx.webhooks, target.statusCallback, (code, message) => ctx.alert(sid, 'warning', code, message)) : StatusReporter.none;
   }
 
   get sid(): string { return this.record.sid; }
@@ -137,13 +137,13 @@ export class ChildLeg implements DialogHandler {
   /** Parameters of a webhook about the answered child (SPEC-DETAIL §2.3): SIP identity and the 200 OK's X- headers. */
   answeredParams(): Params {
     const host = this.target.destination.host;
-    return {
+    const params: Params = {
       SipCallId: this.record.sipCallId ?? '',
       SipDomain: /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(this.target.uri)?.[1] ?? host,
       SipDomainSid: this.#ctx.config.sipDomainSid,
       SipSourceIp: host,
-      ...xHeaderParams(this.finalResponse, 'SipHeader_'),
     };
+    return xHeaderParams(this.finalResponse, 'SipHeader_', params);
   }
 
   /**
@@ -180,7 +180,7 @@ export class ChildLeg implements DialogHandler {
     this.#answeredAt = Date.now();
     this.#ctx.registry.add(this.uac.dialog!, this, 'b');
     this.#set('in-progress', { sipResponseCode: r.statusCode });
-    this.#fire('answered', this.answeredParams());
+    if (this.#status.wants('answered')) this.#fire('answered', this.answeredParams());
     this.#events.answered(this, r);
   }
 
@@ -248,15 +248,17 @@ export class ChildLeg implements DialogHandler {
     if (this.#finished) return;
     this.#finished = true;
     this.#set(final, { sipResponseCode: this.sipStatus || undefined });
-    this.#fire('completed', { CallDuration: String(this.record.duration ?? 0), SipResponseCode: String(this.sipStatus || '') });
+    if (this.#status.wants('completed')) this.#fire('completed', { CallDuration: String(this.record.duration ?? 0), SipResponseCode: String(this.sipStatus || '') });
   }
 
   #set(status: CallStatus, patch: Partial<CallRecord> = {}): void {
     this.#ctx.store.update(this.sid, status, patch);
   }
 
-  #fire(event: StatusCallbackEvent, extra: Params = {}): void {
-    void this.#status.fire(event, this.record, { SipCallId: this.record.sipCallId ?? '', ...extra });
+  #fire(event: StatusCallbackEvent, extra?: Params): void {
+    if (!this.#status.wants(event)) return;
+    const params: Params = { SipCallId: this.record.sipCallId ?? '' };
+    void this.#status.fire(event, this.record, addParams(params, extra));
   }
 
   onRequest(_side: 'a' | 'b', tx: ServerTx, request: MessageView): void {

@@ -51,8 +51,8 @@ export function dialActionParams(result: DialResult): Params {
     p.DialSipCallId = child.record.sipCallId ?? '';
     if (child.sipStatus) p.DialSipResponseCode = String(child.sipStatus);
     // X- headers of the answer, then of the final message (a failure, or the BYE exchange), the later winning
-    if (result.bridged) Object.assign(p, xHeaderParams(child.finalResponse, 'DialSipHeader_'));
-    Object.assign(p, xHeaderParams(child.lastMessage, 'DialSipHeader_'));
+    if (result.bridged) xHeaderParams(child.finalResponse, 'DialSipHeader_', p);
+    xHeaderParams(child.lastMessage, 'DialSipHeader_', p);
   }
   return p;
 }

@@ -82,8 +82,8 @@ export class CallLayer implements CallControl {
       SipDomain: (/^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(record.to)?.[1]) ?? '',
       SipDomainSid: ctx.config.sipDomainSid,
       SipSourceIp: tx.source.host,
-      ...xHeaderParams(request, 'SipHeader_'),
     };
+    xHeaderParams(request, 'SipHeader_', params);
     const session = new CallSession(ctx, record, parent, params, (s) => this.#sessions.delete(s.record.sid));
     this.#sessions.set(record.sid, session);
     tx.on('cancel', () => session.cancelled());

@@ -75,8 +75,9 @@ export class CallSession implements DialogHandler, DialHost {
     this.initialParams = initialParams;
     this.#onEnded = onEnded;
     const cb = ctx.config.statusCallback;
-    this.#status = status ?? new StatusReporter(ctx.webhooks, cb ? { url: cb, method: ctx.config.statusCallbackMethod, events: ['completed'] } : undefined,
-      (code, message) => ctx.alert(record.sid, 'warning', code, message));
+    this.#status = status ?? (cb
+      ? new StatusReporter(ctx.webhooks, { url: cb, method: ctx.config.statusCallbackMethod, events: ['completed'] }, (code, message) => ctx.alert(record.sid, 'warning', code, message))
+      : StatusReporter.none);
   }
 
   get signal(): StopSignal { return this.#abort; }
@@ -117,7 +118,7 @@ export class CallSession implements DialogHandler, DialHost {
     if (!accepted) return;
     this.#transfer = accepted.transfer;
     const referredBy = request.header('Referred-By');
-    void accepted.transfer.run(accepted.target, { ...callParams(this.record), ...this.initialParams }, referredBy)
+    void accepted.transfer.run(accepted.target, callParams(this.record, this.initialParams), referredBy)
       .catch((e: unknown) => this.ctx.log.error('transfer failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) }))
       .finally(() => { this.#transfer = undefined; });
   }
@@ -160,7 +161,7 @@ export class CallSession implements DialogHandler, DialHost {
     const accepted = Transfer.accept(host, transferor, opts, tx, request, this.#transfer !== undefined, release);
     if (!accepted) return;
     this.#transfer = accepted.transfer;
-    void accepted.transfer.run(accepted.target, { ...callParams(this.record), ...this.initialParams }, request.header('Referred-By'))
+    void accepted.transfer.run(accepted.target, callParams(this.record, this.initialParams), request.header('Referred-By'))
       .catch((e: unknown) => this.ctx.log.error('transfer failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) }))
       .finally(() => { this.#transfer = undefined; });
   }
@@ -306,7 +307,7 @@ export class CallSession implements DialogHandler, DialHost {
   }
 
   async #fetch(url: string, method: 'GET' | 'POST', extra: Params | undefined, call: CallRecord = this.record): Promise<{ ok: true; verbs: Verb[] } | { ok: false; code: number; message: string }> {
-    const params: Params = { ...callParams(call), ...extra };
+    const params = callParams(call, extra);
     const r = await this.ctx.webhooks.request({ url, method, params });
     if (this.#ended) throw new Interrupted();
     if (r.ok && call === this.record) this.#base = r.value.url;
@@ -385,7 +386,7 @@ export class CallSession implements DialogHandler, DialHost {
     const action = this.resolve(opts.action);
     if (this.#ended) {
       // the caller hung up: action is still told (bookkeeping), its TwiML is not run
-      void this.ctx.webhooks.request({ url: action, method: opts.method, params: { ...callParams(this.record), ...params } });
+      void this.ctx.webhooks.request({ url: action, method: opts.method, params: callParams(this.record, params) });
       return undefined;
     }
     return { url: action, method: opts.method, params };
@@ -454,7 +455,11 @@ export class CallSession implements DialogHandler, DialHost {
     if (this.parent.dialog) this.ctx.registry.remove(this.parent.dialog);
     const final: CallStatus = this.parent.answered ? 'completed' : status;
     const record = this.ctx.store.update(this.record.sid, final, patch) ?? this.record;
-    void this.#status.fire('completed', record, { CallDuration: String(record.duration ?? 0), ...(record.sipResponseCode ? { SipResponseCode: String(record.sipResponseCode) } : {}) });
+    if (this.#status.wants('completed')) {
+      const extra: Params = { CallDuration: String(record.duration ?? 0) };
+      if (record.sipResponseCode) extra.SipResponseCode = String(record.sipResponseCode);
+      void this.#status.fire('completed', record, extra);
+    }
     this.#onEnded(this);
   }
 

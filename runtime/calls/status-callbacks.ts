@@ -17,12 +17,16 @@ export interface StatusCallbackSpec {
   events: readonly StatusCallbackEvent[];
 }
 
+/** What `fire` returns when nothing is sent (shared: no allocation per event). */
+const NOTHING_SENT: Promise<void> = Promise.resolve();
+
 /** Reports one call's progress. */
 export class StatusReporter {
   #spec: StatusCallbackSpec | undefined;
   #webhooks: WebhookClient;
   #sequence = 0;
-  #sent = new Set<StatusCallbackEvent>();
+  /** Events fired so far (created with the first). */
+  #sent: Set<StatusCallbackEvent> | undefined = undefined;
   #onFailure: (code: number, message: string) => void;
 
   constructor(webhooks: WebhookClient, spec: StatusCallbackSpec | undefined, onFailure: (code: number, message: string) => void) {
@@ -32,23 +36,41 @@ export class StatusReporter {
   }
 
   /**
+   * The one shared reporter of calls that report nothing: it never sends, so
+   * it holds no state, and a call without a statusCallback spares an object
+   * and a closure.
+   */
+  static get none(): StatusReporter {
+    return INERT;
+  }
+
+  /**
+   * Whether `fire(event)` would send a request: the event was asked for and
+   * not sent yet. Callers check it before building the event's parameters.
+   */
+  wants(event: StatusCallbackEvent): boolean {
+    const spec = this.#spec;
+    return spec !== undefined && spec.events.includes(event) && this.#sent?.has(event) !== true;
+  }
+
+  /**
    * Fire `event` for `call` (once per event) when it was asked for.
    * @param extra  parameters added to the call's own (CallDuration, SipResponseCode…)
    * @return the request's completion (tests and shutdown may await it)
    */
-  fire(event: StatusCallbackEvent, call: CallRecord, extra: Params = {}): Promise<void> {
+  fire(event: StatusCallbackEvent, call: CallRecord, extra?: Params): Promise<void> {
     const spec = this.#spec;
-    if (!spec || this.#sent.has(event) || !spec.events.includes(event)) return Promise.resolve();
-    this.#sent.add(event);
-    const params: Params = {
-      ...callParams(call),
-      ...extra,
-      Timestamp: rfc2822(Date.now()),
-      CallbackSource: 'call-progress-events',
-      SequenceNumber: String(this.#sequence++),
-    };
+    if (spec === undefined || !this.wants(event)) return NOTHING_SENT;
+    (this.#sent ??= new Set()).add(event);
+    const params = callParams(call, extra);
+    params.Timestamp = rfc2822(Date.now());
+    params.CallbackSource = 'call-progress-events';
+    params.SequenceNumber = String(this.#sequence++);
     return this.#webhooks.request({ url: spec.url, method: spec.method, params }).then((r) => {
       if (!r.ok) this.#onFailure(r.error.twilioCode, `status callback ${spec.url}: ${r.error.message}`);
     });
   }
 }
+
+/** `StatusReporter.none`. */
+const INERT = new StatusReporter({ request: () => { throw new Error('the inert status reporter sends nothing'); }, close: () => Promise.resolve() }, undefined, () => undefined);

@@ -2,7 +2,11 @@
  * CallStore: live calls by SID plus a bounded window of recently completed
  * ones, and the event feed every observer subscribes to (event stream,
  * metrics, CDR writer). Listeners run synchronously and must not throw;
- * one that does is logged by the caller-supplied handler and skipped.
+ * one that does is logged by the caller-supplied handler and skipped. An
+ * event's `call` is the live record itself, as it is when the event is
+ * published: a listener that keeps it past its own return copies it (every
+ * listener in the daemon serializes or counts it at once, so the store
+ * spares each event a copy).
  */
 import { FINAL_STATUSES, type CallEvent, type CallRecord, type CallStatus } from './record.js';
 
@@ -53,7 +57,7 @@ export class CallStore {
   /** Add a new call. */
   create(record: CallRecord): CallRecord {
     this.#live.set(record.sid, record);
-    this.emit({ type: 'call.created', at: record.dateCreated, call: { ...record } });
+    this.emit({ type: 'call.created', at: record.dateCreated, call: record });
     return record;
   }
 
@@ -74,9 +78,9 @@ export class CallStore {
       record.endTime ??= now;
       record.duration ??= record.startTime !== undefined ? Math.max(0, Math.round((record.endTime - record.startTime) / 1000)) : 0;
       this.#live.delete(sid);
-      this.#remember(record);
+      this.#remember(record, false);
     }
-    if (previous !== status) this.emit({ type: 'call.status', at: now, call: { ...record }, previous });
+    if (previous !== status) this.emit({ type: 'call.status', at: now, call: record, previous });
     return record;
   }
 
@@ -84,13 +88,16 @@ export class CallStore {
   restore(records: Iterable<CallRecord>): void {
     for (const r of records) {
       if (this.#live.has(r.sid)) continue;
-      this.#remember(r);
+      this.#remember(r, true);
     }
   }
 
-  /** Into the completed window; the oldest leaves once it holds `keepCompleted`. */
-  #remember(record: CallRecord): void {
-    if (this.#done.has(record.sid)) {
+  /**
+   * Into the completed window; the oldest leaves once it holds `keepCompleted`.
+   * @param mayBeKnown - whether the SID may be in the window already (a restore); a call leaving #live cannot be.
+   */
+  #remember(record: CallRecord, mayBeKnown: boolean): void {
+    if (mayBeKnown && this.#done.has(record.sid)) {
       this.#done.set(record.sid, record);
       return;
     }
