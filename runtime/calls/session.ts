@@ -455,11 +455,7 @@ export class CallSession implements DialogHandler, DialHost {
     if (this.parent.dialog) this.ctx.registry.remove(this.parent.dialog);
     const final: CallStatus = this.parent.answered ? 'completed' : status;
     const record = this.ctx.store.update(this.record.sid, final, patch) ?? this.record;
-    if (this.#status.wants('completed')) {
-      const extra: Params = { CallDuration: String(record.duration ?? 0) };
-      if (record.sipResponseCode) extra.SipResponseCode = String(record.sipResponseCode);
-      void this.#status.fire('completed', record, extra);
-    }
+    this.#status.completed(record);
     this.#onEnded(this);
   }
 

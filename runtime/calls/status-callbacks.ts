@@ -53,6 +53,14 @@ export class StatusReporter {
     return spec !== undefined && spec.events.includes(event) && this.#sent?.has(event) !== true;
   }
 
+  /** `fire('completed')` with CallDuration, and SipResponseCode when known: a call's end (its parameters built only when wanted). */
+  completed(call: CallRecord): void {
+    if (!this.wants('completed')) return;
+    const extra: Params = { CallDuration: String(call.duration ?? 0) };
+    if (call.sipResponseCode) extra.SipResponseCode = String(call.sipResponseCode);
+    void this.fire('completed', call, extra);
+  }
+
   /**
    * Fire `event` for `call` (once per event) when it was asked for.
    * @param extra  parameters added to the call's own (CallDuration, SipResponseCode…)
