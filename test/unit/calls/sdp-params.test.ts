@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { OriginKeeper, holdAnswer, holdOffer } from '../../../runtime/calls/sdp.js';
-import { rfc2822, sipHost, sipUser, callParams } from '../../../runtime/calls/params.js';
+import { rfc2822, sipHost, sipUser, callParams, xHeaderParams } from '../../../runtime/calls/params.js';
+import { StatusReporter } from '../../../runtime/calls/status-callbacks.js';
+import type { WebhookClient, WebhookRequest } from '../../../runtime/webhooks/client.js';
+import { createParser } from '../../../runtime/wasm/load.js';
 import { isSid, newSid } from '../../../runtime/calls/sid.js';
 import { CallStore } from '../../../runtime/calls/store.js';
 import { loadConfig, ConfigError } from '../../../runtime/config.js';
@@ -54,6 +57,62 @@ describe('webhook parameters', () => {
     expect(callParams({ ...base, parentCallSid: 'CA1' }).ParentCallSid).toBe('CA1');
     expect(isSid(base.sid, 'CA')).toBe(true);
     expect(isSid('CA123', 'CA')).toBe(false);
+  });
+
+  it('adds extra parameters after the standard ones, a repeated name replacing the standard value (as a spread would)', () => {
+    const now = Date.now();
+    const call = { sid: 'CA1', accountSid: 'AC1', direction: 'inbound' as const, from: 'sip:a@h', to: 'sip:b@h', status: 'ringing' as const, dateCreated: now, dateUpdated: now };
+    const extra = { SipCallId: 'c1', CallStatus: 'in-progress' };
+    const params = callParams(call, extra);
+    expect(params).toEqual({ ...callParams(call), ...extra });
+    expect(Object.keys(params).slice(-2)).toEqual(['Direction', 'SipCallId']);
+    expect(params.CallStatus).toBe('in-progress');
+    expect(extra, 'the extra bag is not changed').toEqual({ SipCallId: 'c1', CallStatus: 'in-progress' });
+  });
+
+  it('names every X- header (either case) SipHeader_<name>, into a given bag, and nothing else', () => {
+    const parser = createParser();
+    const wire = 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nX-Tenant: t1\r\nx-lower: l\r\nXray: no\r\nX-: no\r\nContent-Length: 0\r\n\r\n';
+    const view = parser.parseDetached(new TextEncoder().encode(wire));
+    const bag = { SipCallId: 'c' };
+    expect(xHeaderParams(view, 'SipHeader_', bag)).toBe(bag);
+    expect(bag).toEqual({ SipCallId: 'c', 'SipHeader_X-Tenant': 't1', 'SipHeader_x-lower': 'l' });
+    expect(xHeaderParams(undefined, 'SipHeader_')).toEqual({});
+  });
+});
+
+describe('StatusReporter', () => {
+  const now = Date.now();
+  const call = { sid: 'CA1', accountSid: 'AC1', direction: 'outbound-dial' as const, from: 'sip:a@h', to: 'sip:b@h', status: 'completed' as const, dateCreated: now, dateUpdated: now, duration: 7, sipResponseCode: 200 };
+  const recording = (): { client: WebhookClient; sent: WebhookRequest[] } => {
+    const sent: WebhookRequest[] = [];
+    const client: WebhookClient = {
+      request: (r) => { sent.push(r); return Promise.resolve({ ok: true, value: { status: 200, contentType: '', body: '', url: r.url } }); },
+      close: () => Promise.resolve(),
+    };
+    return { client, sent };
+  };
+
+  it('wants only the events asked for, once each, numbering them from 0', async () => {
+    const { client, sent } = recording();
+    const reporter = new StatusReporter(client, { url: 'http://cb/status', method: 'POST', events: ['answered', 'completed'] }, () => undefined);
+    expect(reporter.wants('ringing')).toBe(false);
+    expect(reporter.wants('answered')).toBe(true);
+    await reporter.fire('ringing', call);
+    await reporter.fire('answered', call, { SipCallId: 'c1' });
+    expect(reporter.wants('answered'), 'sent already').toBe(false);
+    await reporter.fire('answered', call);
+    reporter.completed(call);
+    expect(sent.map((r) => [r.params?.SequenceNumber, r.params?.CallbackSource])).toEqual([['0', 'call-progress-events'], ['1', 'call-progress-events']]);
+    expect(sent[0]!.params).toMatchObject({ CallSid: 'CA1', SipCallId: 'c1' });
+    expect(sent[1]!.params).toMatchObject({ CallDuration: '7', SipResponseCode: '200', CallStatus: 'completed' });
+  });
+
+  it('has one shared inert reporter for calls without a statusCallback: it wants nothing and sends nothing', async () => {
+    expect(StatusReporter.none).toBe(StatusReporter.none);
+    expect(StatusReporter.none.wants('completed')).toBe(false);
+    await expect(StatusReporter.none.fire('completed', call)).resolves.toBeUndefined();
+    expect(() => StatusReporter.none.completed(call)).not.toThrow();
   });
 });
 
