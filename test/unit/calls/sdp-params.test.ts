@@ -70,13 +70,13 @@ describe('webhook parameters', () => {
     expect(extra, 'the extra bag is not changed').toEqual({ SipCallId: 'c1', CallStatus: 'in-progress' });
   });
 
-  it('names every X- header (either case) SipHeader_<name>, into a given bag, and nothing else', () => {
+  it('names every header starting X- (either case) SipHeader_<name>, into a given bag, and nothing else', () => {
     const parser = createParser();
-    const wire = 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nX-Tenant: t1\r\nx-lower: l\r\nXray: no\r\nX-: no\r\nContent-Length: 0\r\n\r\n';
+    const wire = 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nX-Tenant: t1\r\nx-lower: l\r\nXray: no\r\nX-: bare\r\nContent-Length: 0\r\n\r\n';
     const view = parser.parseDetached(new TextEncoder().encode(wire));
     const bag = { SipCallId: 'c' };
     expect(xHeaderParams(view, 'SipHeader_', bag)).toBe(bag);
-    expect(bag).toEqual({ SipCallId: 'c', 'SipHeader_X-Tenant': 't1', 'SipHeader_x-lower': 'l' });
+    expect(bag).toEqual({ SipCallId: 'c', 'SipHeader_X-Tenant': 't1', 'SipHeader_x-lower': 'l', 'SipHeader_X-': 'bare' });
     expect(xHeaderParams(undefined, 'SipHeader_')).toEqual({});
   });
 });
