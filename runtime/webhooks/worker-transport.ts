@@ -12,9 +12,8 @@
  *   travel in one message; the replies of one turn of the worker's loop
  *   travel in one message. Every message wakes the other thread, and on a
  *   busy VM a wake-up (an IPI, a context switch) costs about as much as the
- *   HTTP write the worker saves this thread: at 1,400 calls/s a 1 ms window
- *   carries one to two jobs per message, and their requests then leave
- *   together, so their responses also tend to wake the worker together.
+ *   HTTP write the worker saves this thread; at 1,400 calls/s a 1 ms window
+ *   holds one to three jobs.
  * - The worker does not keep the process alive while idle: it is `ref()`ed
  *   when the first job is pending and `unref()`ed when the last one settles.
  * - A worker that errors or exits fails every pending job as a connection

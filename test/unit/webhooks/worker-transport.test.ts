@@ -55,7 +55,7 @@ function client(options: Partial<WebhookClientOptions> = {}, transport?: WorkerT
 }
 
 /** A worker transport of its own, for tests that reach into the worker. */
-function transport(options: { workerUrl?: URL; graceMs?: number; sweepMs?: number } = {}): WorkerTransport {
+function transport(options: { workerUrl?: URL; graceMs?: number; sweepMs?: number; batchMs?: number } = {}): WorkerTransport {
   return new WorkerTransport({ authToken: TOKEN, workerUrl, ...options });
 }
 
@@ -99,6 +99,28 @@ describe('webhook client with thread: true', () => {
     expect(results.map((r) => (r.ok ? r.value.body : r.error.message))).toEqual(sids);
     expect(requests).toHaveLength(40);
     for (const req of requests) expectValidSignature(req);
+  });
+
+  it('jobs wait batchMs for others, across turns of the event loop, then travel together; batchMs 0 sends each turn at once', async () => {
+    const arrivals: number[] = [];
+    app.handler = (req, res) => {
+      arrivals.push(performance.now());
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(new URLSearchParams(req.body).get('CallSid') ?? '');
+    };
+    const windowed = client({}, transport({ batchMs: 40 }));
+    const started = performance.now();
+    const first = windowed.request({ url: `${base}/voice`, params: { CallSid: 'CA1' } });
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = windowed.request({ url: `${base}/voice`, params: { CallSid: 'CA2' } });
+    const answers = await Promise.all([first, second]);
+    expect(answers.map((r) => (r.ok ? r.value.body : r.error.message))).toEqual(['CA1', 'CA2']);
+    expect(arrivals).toHaveLength(2);
+    expect(Math.min(...arrivals) - started, 'the first job waited for the window').toBeGreaterThanOrEqual(35);
+    const immediate = client({}, transport({ batchMs: 0 }));
+    const again = await Promise.all(['CA3', 'CA4'].map((CallSid) => immediate.request({ url: `${base}/voice`, params: { CallSid } })));
+    expect(again.map((r) => (r.ok ? r.value.body : r.error.message))).toEqual(['CA3', 'CA4']);
   });
 
   it('GET: parameters in the query, signed with it', async () => {
