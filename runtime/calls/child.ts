@@ -180,7 +180,7 @@ export class ChildLeg implements DialogHandler {
     this.#answeredAt = Date.now();
     this.#ctx.registry.add(this.uac.dialog!, this, 'b');
     this.#set('in-progress', { sipResponseCode: r.statusCode });
-    if (this.#status.wants('answered')) this.#fire('answered', this.answeredParams());
+    this.#fire('answered', () => this.answeredParams());
     this.#events.answered(this, r);
   }
 
@@ -248,17 +248,18 @@ export class ChildLeg implements DialogHandler {
     if (this.#finished) return;
     this.#finished = true;
     this.#set(final, { sipResponseCode: this.sipStatus || undefined });
-    if (this.#status.wants('completed')) this.#fire('completed', { CallDuration: String(this.record.duration ?? 0), SipResponseCode: String(this.sipStatus || '') });
+    this.#fire('completed', () => ({ CallDuration: String(this.record.duration ?? 0), SipResponseCode: String(this.sipStatus || '') }));
   }
 
   #set(status: CallStatus, patch: Partial<CallRecord> = {}): void {
     this.#ctx.store.update(this.sid, status, patch);
   }
 
-  #fire(event: StatusCallbackEvent, extra?: Params): void {
+  /** Report `event` when it is wanted; `extra` builds its parameters only then. */
+  #fire(event: StatusCallbackEvent, extra?: () => Params): void {
     if (!this.#status.wants(event)) return;
     const params: Params = { SipCallId: this.record.sipCallId ?? '' };
-    void this.#status.fire(event, this.record, addParams(params, extra));
+    void this.#status.fire(event, this.record, addParams(params, extra?.()));
   }
 
   onRequest(_side: 'a' | 'b', tx: ServerTx, request: MessageView): void {

@@ -101,7 +101,7 @@ describe('webhook client with thread: true', () => {
     for (const req of requests) expectValidSignature(req);
   });
 
-  it('jobs wait batchMs for others, across turns of the event loop, then travel together; batchMs 0 sends each turn at once', async () => {
+  it('a job waits batchMs for others, a job from a later turn of the loop joins it, each gets its answer; batchMs 0 sends at once', async () => {
     const arrivals: number[] = [];
     app.handler = (req, res) => {
       arrivals.push(performance.now());
