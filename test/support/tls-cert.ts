@@ -82,7 +82,9 @@ export function selfSignedWithNode(): CertPair {
     der(SEQ, oid('2.5.29.19'), der(0x04, der(SEQ, der(0x01, Buffer.from([0xff]))))),
     der(SEQ, oid('2.5.29.17'), der(0x04, san))));
   const serial = randomBytes(8);
-  serial[0] = serial[0]! & 0x7f;
+  // positive and minimally encoded (DER): high bit clear, first byte never 0, which a strict parser refuses
+  // when the next byte does not need it (1 certificate in 256 failed to load)
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const tbs = der(SEQ,
     der(0xa0, der(0x02, Buffer.from([2]))),
     der(0x02, serial),
