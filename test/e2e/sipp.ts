@@ -122,8 +122,13 @@ function readStats(file: string): { successful: number; failed: number } {
   return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
 }
 
-/** Free UDP+TCP port pairs for a test file, from a base derived from the worker id. */
+/**
+ * Free UDP+TCP port pairs for a test file, from a base derived from the worker
+ * id. PATCHBAY_TEST_PORT_SHIFT moves the whole range, so two checkouts can run
+ * their e2e suites side by side on one machine.
+ */
 export function portBase(offset: number): number {
   const worker = Number(process.env.VITEST_POOL_ID ?? '1');
-  return 20000 + worker * 1000 + offset;
+  const shift = Number(process.env.PATCHBAY_TEST_PORT_SHIFT ?? '0');
+  return 20000 + shift + worker * 1000 + offset;
 }
