@@ -14,7 +14,7 @@
  * | patchbay_transactions_active | gauge | kind (client, server) |
  * | patchbay_calls_handled_total | counter | | (INVITEs admitted since start)
  * | patchbay_draining | gauge | |
- * | patchbay_sip_requests_total | counter | direction (in, out), method |
+ * | patchbay_sip_requests_total | counter | direction (in, out), method (registered methods; any other is `other`) |
  * | patchbay_sip_responses_total | counter | direction, status |
  * | patchbay_sip_keepalives_total | counter | direction |
  * | patchbay_sip_parse_errors_total | counter | code (ABI error name) |

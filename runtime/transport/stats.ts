@@ -1,14 +1,17 @@
 /**
  * Counters of the transport layer for metrics: messages in and out by
  * method (requests) and status code (responses), keep-alives, parse errors
- * by ABI error name, send failures by error code.
+ * by ABI error name, send failures by error code. Methods are counted by
+ * `methodLabel` (unregistered ones as `other`), so the number of counters
+ * stays bounded whatever methods arrive.
  */
 
+import { methodLabel } from '../sip/methods.js';
 import type { ReceiveBatchStats } from './batch-options.js';
 
 /** Messages in one direction. */
 export interface DirectionCounts {
-  /** Requests by method. */
+  /** Requests by method (registered methods, the rest as `other`). */
   requests: Record<string, number>;
   /** Responses by status code. */
   responses: Record<string, number>;
@@ -53,7 +56,7 @@ export class TransportCounters {
 
   /** Count an inbound request or response. */
   countIn(method: string | undefined, status: number): void {
-    if (method !== undefined) bump(this.in.requests, method);
+    if (method !== undefined) bump(this.in.requests, methodLabel(method));
     else bump(this.in.responses, String(status));
   }
 
@@ -73,7 +76,7 @@ export class TransportCounters {
     }
     let end = 0;
     while (end < bytes.length && end < 32 && bytes[end] !== 0x20) end++;
-    bump(this.out.requests, String.fromCharCode(...bytes.subarray(0, end)));
+    bump(this.out.requests, methodLabel(String.fromCharCode(...bytes.subarray(0, end))));
   }
 
   /** Count a parse error. */

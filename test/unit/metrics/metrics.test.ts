@@ -15,6 +15,9 @@ import { createWebhookClient, type WebhookOutcome } from '../../../runtime/webho
 import { startHttp } from '../../../runtime/http/server.js';
 import type { TransportStats } from '../../../runtime/transport/stats.js';
 import type { DaemonStats } from '../../../runtime/daemon.js';
+import { createResponse } from '../../../runtime/sip/build.js';
+import { flushMicrotasks } from '../../support/fake-clock.js';
+import { loopPair } from '../../support/sip-stack.js';
 
 /** One parsed sample line. */
 interface ParsedSample { name: string; labels: Record<string, string>; value: number }
@@ -193,5 +196,27 @@ describe('GET /metrics', () => {
     expect(p.types.has('patchbay_calls_live')).toBe(false);
     expect(p.types.has('patchbay_cdr_records_total')).toBe(false);
     expect(value(p, 'patchbay_sip_requests_total', { direction: 'in', method: 'BYE' })).toBe(7);
+  });
+});
+
+describe('labels taken from the wire', () => {
+  it('/metrics with 1,000 made-up request methods has one series for them, whatever arrives', async () => {
+    const { uac, uas } = await loopPair();
+    uas.tx.onRequest((tx, request) => tx.respond(createResponse(request, 405)));
+    const encoder = new TextEncoder();
+    const request = (method: string, i: number): Uint8Array => encoder.encode(
+      `${method} sip:bob@127.0.0.1:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-m${i}\r\n` +
+      `Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=a${i}\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: m-${i}\r\n` +
+      `CSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`);
+    await uac.transport.send(request('OPTIONS', 0), uas.address);
+    for (let i = 1; i <= 1000; i++) await uac.transport.send(request(`MADEUP${i}`, i), uas.address);
+    await flushMicrotasks();
+    const metrics = new Metrics({ transportStats: () => uas.layer.stats() });
+    const text = metrics.render();
+    const p = parseExposition(text);
+    const inbound = p.samples.filter((s) => s.name === 'patchbay_sip_requests_total' && s.labels.direction === 'in');
+    expect(inbound.map((s) => [s.labels.method, s.value])).toEqual([['OPTIONS', 1], ['other', 1000]]);
+    expect(value(p, 'patchbay_sip_responses_total', { direction: 'out', status: '405' })).toBe(1001);
+    expect(text.length).toBeLessThan(8192);
   });
 });
