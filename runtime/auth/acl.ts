@@ -73,6 +73,21 @@ function readAddress(text: string): Address | undefined {
   return address;
 }
 
+/**
+ * The key per-source limits count under: an IPv4 address (IPv4-mapped IPv6
+ * folded to it), or the /64 prefix of an IPv6 address, since one host
+ * usually holds a whole /64 (RFC 4291 §2.5.1) and could otherwise rotate
+ * through it; undefined when `ip` is no IP address.
+ */
+export function sourceKey(ip: string): string | undefined {
+  if (isIPv4(ip)) return ip;
+  const address = readAddress(ip);
+  if (address === undefined) return undefined;
+  if (address.family === 6) return `${(address.value >> 64n).toString(16)}::/64`;
+  const v = Number(address.value);
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
 function width(family: 4 | 6): number {
   return family === 4 ? 32 : 128;
 }
