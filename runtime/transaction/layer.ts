@@ -8,15 +8,15 @@
  * and stray responses up to the TU (the dialog layer) through handlers.
  */
 import type { MessageView } from '../wasm/message-view.js';
-import type { OutgoingMessage, OutgoingRequest } from '../sip/message.js';
+import type { HeaderField, OutgoingMessage, OutgoingRequest, OutgoingResponse } from '../sip/message.js';
 import { findHeader } from '../sip/message.js';
 import { createResponse } from '../sip/build.js';
 import { newBranch } from '../sip/ids.js';
-import { serializeMessage } from '../sip/serialize.js';
+import { serializeMessage, serializeResponse } from '../sip/serialize.js';
 import { systemClock, type Clock } from '../transport/clock.js';
 import type { TransportLayer } from '../transport/layer.js';
 import { type Destination, type SendResult, type Source } from '../transport/transport.js';
-import { responseDestination, type ReceivedVia } from '../transport/via-routing.js';
+import { responseDestination, stampedVia, type ReceivedVia } from '../transport/via-routing.js';
 import { ClientTx, type ClientTxContext } from './client-tx.js';
 import { ServerTx, type ServerTxContext } from './server-tx.js';
 import { TransactionError } from './errors.js';
@@ -40,6 +40,16 @@ const SETTLE_POLL_MS = 20;
 
 /** Receives each new request with its server transaction. */
 export type RequestHandler = (tx: ServerTx, request: MessageView) => void;
+/**
+ * Looks at each request that matches no transaction before one is created
+ * for it: `pass` goes on to a server transaction and the request handler;
+ * `drop` ignores the request; a response is sent statelessly (RFC 3261
+ * §8.2.7: once, never retransmitted, no transaction kept; a retransmitted
+ * request is screened again and the ACK for a non-2xx answer matches
+ * nothing). The response goes back by the Via rules with `received` and
+ * `rport` stamped, as a transaction's would.
+ */
+export type RequestScreen = (request: MessageView, source: Source) => 'pass' | 'drop' | OutgoingResponse;
 /** Receives ACKs that match no transaction (ACKs for 2xx, RFC 3261 §17.2.3, §13.3.1.4). */
 export type AckHandler = (ack: MessageView, source: Source) => void;
 /** Receives responses that match no client transaction (RFC 3261 §17.1.3; e.g. 2xx retransmissions). */
@@ -61,6 +71,7 @@ export class TransactionLayer {
   #client = new Map<string, ClientTx>();
   #server = new Map<string, ServerTx>();
   #onRequest: RequestHandler | undefined;
+  #screen: RequestScreen | undefined;
   #onAck: AckHandler | undefined;
   #onStray: StrayResponseHandler | undefined;
   #closed = false;
@@ -77,6 +88,11 @@ export class TransactionLayer {
   /** Set the receiver of new requests; without one, requests are answered 501. */
   onRequest(handler: RequestHandler): void {
     this.#onRequest = handler;
+  }
+
+  /** Set the screen new requests pass before they get a server transaction. */
+  onScreen(screen: RequestScreen): void {
+    this.#screen = screen;
   }
 
   /** Set the receiver of ACKs for 2xx. */
@@ -200,6 +216,12 @@ export class TransactionLayer {
       existing.receiveRequest();
       return;
     }
+    const verdict = this.#screen?.(view, source) ?? 'pass';
+    if (verdict === 'drop') return;
+    if (verdict !== 'pass') {
+      this.#respondStateless(verdict, source, via);
+      return;
+    }
     const tx = this.#createServerTx(key, view, source, via);
     if (method === 'CANCEL') {
       const invite = this.#server.get(serverKey(view, via.via, via.raw, 'INVITE'));
@@ -212,6 +234,14 @@ export class TransactionLayer {
     // §17.2.1: 100 Trying unless the TU has already answered (a TU that rings
     // at once, e.g. a TwiML call, makes it redundant: one datagram less)
     if (method === 'INVITE' && this.#trying100 && tx.lastStatus === 0) tx.respond(createResponse(view, 100));
+  }
+
+  /** Send a response outside any transaction, its top Via stamped (RFC 3261 §18.2.1, RFC 3581 §4). */
+  #respondStateless(response: OutgoingResponse, source: Source, via: ReceivedVia): void {
+    const headers: HeaderField[] = [...response.headers];
+    const top = headers.findIndex(([name]) => name.toLowerCase() === 'via' || name === 'v');
+    if (top >= 0 && headers[top]![1] === via.raw) headers[top] = ['Via', stampedVia(via)];
+    void this.#transport.send(serializeResponse({ ...response, headers }), responseDestination(via, source));
   }
 
   #createServerTx(key: string, view: MessageView, source: Source, via: ReceivedVia): ServerTx {
