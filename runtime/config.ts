@@ -44,6 +44,22 @@ export interface Config {
     credentials: Array<{ username: string; password: string }>;
     /** Digest algorithms offered in challenges, most preferred first (RFC 8760). */
     algorithms: Array<'SHA-256' | 'MD5'>;
+    /** New requests allowed per source per rate-limit window (Kamailio pike's density); 0 = no rate limit. */
+    rateLimit: number;
+    /** The rate limit's sampling interval, seconds. */
+    rateLimitWindowSeconds: number;
+    /** Seconds a source over the rate limit stays blocked (renewed while it keeps flooding). */
+    rateLimitBlockSeconds: number;
+    /** CIDR blocks never rate-limited. */
+    rateLimitExempt: string[];
+    /** Most sources the rate limiter and the failed-login lockout track (each). */
+    maxTrackedSources: number;
+    /** Failed digest attempts per window that lock out a source or user; 0 = no lockout. */
+    lockoutFailures: number;
+    /** The window failed attempts are counted in, seconds. */
+    lockoutWindowSeconds: number;
+    /** Seconds a locked source or user is refused (503 with Retry-After), even with the right password. */
+    lockoutSeconds: number;
   };
   parser: { maxMessageBytes: number; maxHeaders: number; maxLineBytes: number; pool: boolean; poolThreads: number };
   /** Seconds established calls may continue after SIGTERM before they get BYE. */
@@ -110,7 +126,11 @@ export function defaultConfig(): Config {
       udpSendBuffer: 4 * 1024 * 1024,
     },
     http: { host: '127.0.0.1', port: 8080 },
-    auth: { realm: 'patchbay', allow: ['127.0.0.0/8', '::1/128'], credentials: [], algorithms: ['SHA-256', 'MD5'] },
+    auth: {
+      realm: 'patchbay', allow: ['127.0.0.0/8', '::1/128'], credentials: [], algorithms: ['SHA-256', 'MD5'],
+      rateLimit: 1000, rateLimitWindowSeconds: 2, rateLimitBlockSeconds: 60, rateLimitExempt: ['127.0.0.0/8', '::1/128'],
+      maxTrackedSources: 16384, lockoutFailures: 10, lockoutWindowSeconds: 60, lockoutSeconds: 60,
+    },
     parser: { maxMessageBytes: 65535, maxHeaders: 256, maxLineBytes: 8192, pool: false, poolThreads: 1 },
     drainGraceSeconds: 30,
     ringTimeoutSeconds: 60,
@@ -214,6 +234,14 @@ export const OPTIONS: OptionSpec[] = [
     if (list.length === 0 || list.some((a) => a !== 'SHA-256' && a !== 'MD5')) throw new ConfigError(`--digest-algorithms: expected SHA-256 and/or MD5, got "${v}"`);
     c.auth.algorithms = list as Config['auth']['algorithms'];
   } },
+  { flag: '--rate-limit', env: 'PATCHBAY_RATE_LIMIT', help: 'new SIP requests allowed per source per --rate-limit-window; more get 503 (the first 3), then are dropped (default 1000; 0 = off)', apply: (c, v) => { c.auth.rateLimit = int('--rate-limit', v, 0, 1_000_000); } },
+  { flag: '--rate-limit-window', env: 'PATCHBAY_RATE_LIMIT_WINDOW', help: 'seconds the rate limit counts requests over (default 2)', apply: (c, v) => { c.auth.rateLimitWindowSeconds = int('--rate-limit-window', v, 1, 3600); } },
+  { flag: '--rate-limit-block', env: 'PATCHBAY_RATE_LIMIT_BLOCK', help: 'seconds a source over the rate limit stays blocked, renewed while it floods (default 60)', apply: (c, v) => { c.auth.rateLimitBlockSeconds = int('--rate-limit-block', v, 1, 86400); } },
+  { flag: '--rate-limit-exempt', env: 'PATCHBAY_RATE_LIMIT_EXEMPT', help: 'CIDRs never rate-limited, comma-separated (default loopback); "none" clears it', apply: (c, v) => { c.auth.rateLimitExempt = v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean); } },
+  { flag: '--max-tracked-sources', env: 'PATCHBAY_MAX_TRACKED_SOURCES', help: 'most sources the rate limit and the login lockout remember, each; the least recently active go first (default 16384)', apply: (c, v) => { c.auth.maxTrackedSources = int('--max-tracked-sources', v, 1, 10_000_000); } },
+  { flag: '--auth-lockout', env: 'PATCHBAY_AUTH_LOCKOUT', help: 'failed digest attempts per --auth-lockout-window that lock out a source or user (default 10; 0 = off)', apply: (c, v) => { c.auth.lockoutFailures = int('--auth-lockout', v, 0, 1_000_000); } },
+  { flag: '--auth-lockout-window', env: 'PATCHBAY_AUTH_LOCKOUT_WINDOW', help: 'seconds failed attempts are counted over (default 60)', apply: (c, v) => { c.auth.lockoutWindowSeconds = int('--auth-lockout-window', v, 1, 86400); } },
+  { flag: '--auth-lockout-time', env: 'PATCHBAY_AUTH_LOCKOUT_TIME', help: 'seconds a locked-out source or user gets 503 with Retry-After, even with the right password (default 60)', apply: (c, v) => { c.auth.lockoutSeconds = int('--auth-lockout-time', v, 1, 86400); } },
   { flag: '--t1', env: 'PATCHBAY_T1', help: 'RFC 3261 timer T1 in ms (default 500)', apply: (c, v) => { c.sip.t1 = int('--t1', v, 1, 60000); } },
   { flag: '--t2', env: 'PATCHBAY_T2', help: 'RFC 3261 timer T2 in ms (default 4000)', apply: (c, v) => { c.sip.t2 = int('--t2', v, 1, 600000); } },
   { flag: '--t4', env: 'PATCHBAY_T4', help: 'RFC 3261 timer T4 in ms (default 5000)', apply: (c, v) => { c.sip.t4 = int('--t4', v, 1, 600000); } },

@@ -1,12 +1,13 @@
 /**
  * The daemon: parser, transports, transactions, admission and the B2BUA
- * wired together. Inbound INVITEs are admitted by ACL/credentials, then
- * bridged to the static route; OPTIONS to Patchbay itself get 200; SIGTERM
+ * wired together. New requests pass the per-source rate limit and inbound
+ * INVITEs are admitted by ACL/credentials (both answered statelessly when
+ * refused, auth/screen.ts), then bridged to the static route; OPTIONS to Patchbay itself get 200; SIGTERM
  * drains (new INVITEs get 503, calls may finish within the grace period,
  * then get BYE).
  */
 import { readFileSync } from 'node:fs';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import type { Logger } from './log.js';
 import { createParser } from './wasm/load.js';
 import type { MessageView } from './wasm/message-view.js';
@@ -19,7 +20,10 @@ import type { Transport } from './transport/transport.js';
 import { systemClock } from './transport/clock.js';
 import { TransactionLayer } from './transaction/layer.js';
 import type { ServerTx } from './transaction/server-tx.js';
-import { createAdmissionPolicy, type AdmissionPolicy } from './auth/admission.js';
+import { createAdmissionPolicy, type AdmissionPolicy, type AdmissionStats } from './auth/admission.js';
+import { createRateLimiter, type RateLimitStats } from './auth/rate-limit.js';
+import { createRequestScreen } from './auth/screen.js';
+import { LogThrottle } from './auth/log-throttle.js';
 import { Bridge } from './dialog/bridge.js';
 import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
@@ -52,6 +56,8 @@ export interface Daemon {
   readonly control: CallControl;
   /** SIP message counters of the transport layer. */
   transportStats(): TransportStats;
+  /** Counters of admission (challenges, failed logins, lockouts) and of the rate limit. */
+  admissionStats(): { admission: AdmissionStats; rateLimit: RateLimitStats };
   /** Stop taking calls, let calls finish for up to `graceMs`, BYE the rest, close. */
   drain(graceMs: number): Promise<void>;
   /** Close everything now. */
@@ -90,14 +96,32 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     onHandlerError: (error) => log.error('handler failed', { error: String((error as Error)?.stack ?? error) }),
   });
   const transactions = new TransactionLayer({ transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4, D: config.sip.timerD } });
+  const a = config.auth;
+  // refusals, locks and blocks can come at line rate: at most 20 lines per 10 s about them
+  const refusals = new LogThrottle(20, 10_000);
   const admissionResult = createAdmissionPolicy({
-    realm: config.auth.realm,
-    acls: config.auth.allow.map((cidr) => ({ action: 'allow' as const, cidr })),
-    credentials: config.auth.credentials,
-    algorithms: config.auth.algorithms,
+    realm: a.realm,
+    acls: a.allow.map((cidr) => ({ action: 'allow' as const, cidr })),
+    credentials: a.credentials,
+    algorithms: a.algorithms,
+    lockout: { failures: a.lockoutFailures, windowMs: a.lockoutWindowSeconds * 1000, lockMs: a.lockoutSeconds * 1000, maxSources: a.maxTrackedSources },
+    onLockout: (event) => {
+      const suppressed = refusals.take();
+      if (suppressed !== undefined) log.warn('authentication locked out', { ...event, suppressed });
+    },
   });
   if (!admissionResult.ok) throw admissionResult.error;
   const admission: AdmissionPolicy = admissionResult.value;
+  const limiterResult = createRateLimiter({
+    requests: a.rateLimit, windowMs: a.rateLimitWindowSeconds * 1000, blockMs: a.rateLimitBlockSeconds * 1000,
+    maxSources: a.maxTrackedSources, exempt: a.rateLimitExempt,
+    onBlock: (source, requests) => {
+      const suppressed = refusals.take();
+      if (suppressed !== undefined) log.warn('source rate-limited', { source, requests, windowSeconds: a.rateLimitWindowSeconds, blockSeconds: a.rateLimitBlockSeconds, suppressed });
+    },
+  });
+  if (!limiterResult.ok) throw new ConfigError(`--rate-limit-exempt: ${limiterResult.error.message}`);
+  const limiter = limiterResult.value;
   const registry = new DialogRegistry<DialogHandler>();
   const calls = new CallStore({ onListenerError: (error) => log.error('call listener failed', { error: String(error) }) });
   const twiml = config.twiml;
@@ -135,19 +159,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
       tx.respond(tx.createResponse(503, 'Service Unavailable', { headers: [['Retry-After', '30']] }));
       return;
     }
-    const decision = admission.decide({
-      sourceIp: tx.source.host, method: 'INVITE', uri: request.requestUri ?? '',
-      authorization: request.headers('Authorization'),
-    });
-    if (decision.kind === 'reject') {
-      log.info('inbound call refused', { source: tx.source.host, reason: decision.reason });
-      tx.respond(tx.createResponse(403, 'Forbidden'));
-      return;
-    }
-    if (decision.kind === 'challenge') {
-      tx.respond(tx.createResponse(401, 'Unauthorized', { headers: decision.headers.map(([n, v]) => [n, v]) }));
-      return;
-    }
+    // admitted by the screen (auth/screen.ts) before the transaction was created
     if (twiml.voiceUrl !== undefined) {
       callsTotal++;
       callLayer.inbound(tx, request);
@@ -168,6 +180,13 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     bridge.start();
   };
 
+  transactions.onScreen(createRequestScreen({
+    admission, limiter, draining: () => draining,
+    onRefused: (source, status, reason) => {
+      const suppressed = refusals.take();
+      if (suppressed !== undefined) log.info('inbound call refused', { source: source.host, status, reason, suppressed });
+    },
+  }));
   transactions.onRequest((tx, request) => {
     if (request.toTag !== undefined && request.toTag !== '') {
       const owner = registry.forRequest(request);
@@ -203,6 +222,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     calls,
     control,
     transportStats: () => transport.stats(),
+    admissionStats: () => ({ admission: admission.stats(), rateLimit: limiter.stats() }),
     async drain(graceMs: number): Promise<void> {
       draining = true;
       log.info('draining', { calls: bridges.size, graceMs });

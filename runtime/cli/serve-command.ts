@@ -60,7 +60,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     const d = daemon;
     const writer = cdr;
-    metrics = new Metrics({ store: d.calls, stats: () => d.stats(), transportStats: () => d.transportStats(), cdr: writer && (() => writer.stats) });
+    metrics = new Metrics({ store: d.calls, stats: () => d.stats(), transportStats: () => d.transportStats(), cdr: writer && (() => writer.stats), admission: () => d.admissionStats() });
     observeWebhook = metrics.observeWebhook;
     http = await startHttp({
       host: config.http.host, port: config.http.port, stats: () => d.stats(), store: d.calls, control: d.control,

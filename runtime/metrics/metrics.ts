@@ -28,6 +28,12 @@
  * | patchbay_http_requests_total | counter | route, status |
  * | patchbay_cdr_records_total, patchbay_cdr_syncs_total, patchbay_cdr_rotations_total, patchbay_cdr_errors_total, patchbay_cdr_dropped_total | counter | |
  * | patchbay_cdr_pending | gauge | |
+ * | patchbay_auth_challenges_total, patchbay_auth_failures_total | counter | | (401s sent; wrong credentials) |
+ * | patchbay_auth_lockouts_total | counter | scope (source, user) | (locks started after repeated failures) |
+ * | patchbay_auth_locked_total | counter | scope | (requests refused while locked) |
+ * | patchbay_ratelimited_total | counter | method (registered methods, other), action (rejected: 503, dropped) |
+ * | patchbay_ratelimit_blocks_total, patchbay_ratelimit_evictions_total | counter | |
+ * | patchbay_ratelimit_sources | gauge | | (sources tracked) |
  * | process_resident_memory_bytes, process_start_time_seconds | gauge | |
  * | process_cpu_seconds_total | counter | |
  */
@@ -37,6 +43,8 @@ import { FINAL_STATUSES } from '../calls/record.js';
 import type { TransportStats } from '../transport/stats.js';
 import type { CdrStats } from '../cdr/writer.js';
 import type { WebhookOutcome } from '../webhooks/client.js';
+import type { AdmissionStats } from '../auth/admission.js';
+import type { RateLimitStats } from '../auth/rate-limit.js';
 import { Exposition, Histogram, fromRecord, type Sample } from './exposition.js';
 
 /** Upper bounds of the webhook latency histogram, in seconds. */
@@ -48,6 +56,7 @@ export interface MetricsSources {
   stats?: () => DaemonStats;
   transportStats?: () => TransportStats;
   cdr?: () => CdrStats;
+  admission?: () => { admission: AdmissionStats; rateLimit: RateLimitStats };
 }
 
 function bump(map: Map<string, number>, key: string, by = 1): void {
@@ -117,6 +126,7 @@ export class Metrics {
     x.counter('patchbay_http_requests_total', 'HTTP API requests answered, by route and status.',
       [...this.#http.values()].map(({ route, status, value }) => ({ labels: { route, status }, value })));
     this.#cdr(x);
+    this.#admission(x);
     const cpu = process.cpuUsage();
     x.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', [{ value: process.memoryUsage.rss() }]);
     x.gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds.', [{ value: START_SECONDS }]);
@@ -171,6 +181,24 @@ export class Metrics {
     x.histogram('patchbay_webhook_duration_seconds', 'Webhook request time (retries and redirects included), by HTTP method.',
       [...this.#webhookLatency].sort(([a], [b]) => (a < b ? -1 : 1)).map(([method, histogram]) => ({ labels: { method }, histogram })));
     x.counter('patchbay_webhook_failures_total', 'Webhook requests that failed, by Twilio error code.', fromRecord(Object.fromEntries(this.#webhookFailures), 'code'));
+  }
+
+  #admission(x: Exposition): void {
+    const { admission } = this.#sources;
+    if (!admission) return;
+    const { admission: a, rateLimit: r } = admission();
+    const scopes = (counts: { source: number; user: number }): Sample[] =>
+      [{ labels: { scope: 'source' }, value: counts.source }, { labels: { scope: 'user' }, value: counts.user }];
+    x.counter('patchbay_auth_challenges_total', 'Digest challenges (401) sent to inbound INVITEs.', [{ value: a.challenges }]);
+    x.counter('patchbay_auth_failures_total', 'Inbound INVITEs refused for wrong credentials.', [{ value: a.failures }]);
+    x.counter('patchbay_auth_lockouts_total', 'Sources and users locked out after repeated failed attempts, by scope.', scopes(a.lockouts));
+    x.counter('patchbay_auth_locked_total', 'Inbound INVITEs refused while their source or user was locked out, by scope.', scopes(a.locked));
+    x.counter('patchbay_ratelimited_total', 'Requests over the per-source rate limit, by method and action (rejected with 503, dropped).',
+      r.limited.sort((p, q) => (p.method < q.method ? -1 : p.method > q.method ? 1 : p.action < q.action ? -1 : 1))
+        .map(({ method, action, value }) => ({ labels: { method, action }, value })));
+    x.counter('patchbay_ratelimit_blocks_total', 'Times a source was blocked by the rate limit.', [{ value: r.blocks }]);
+    x.counter('patchbay_ratelimit_evictions_total', 'Sources forgotten early because the rate-limit table was full.', [{ value: r.evictions }]);
+    x.gauge('patchbay_ratelimit_sources', 'Sources the rate limit tracks.', [{ value: r.sources }]);
   }
 
   #cdr(x: Exposition): void {

@@ -179,3 +179,86 @@ describe('admission by credentials', () => {
     expect(policy.decide({ sourceIp: 'bogus', method: 'INVITE', uri: URI }).kind).toBe('reject');
   });
 });
+
+describe('lockout after failed attempts', () => {
+  const credentials = [
+    { username: 'alice', password: 'pw-alice' },
+    { username: 'carol', password: 'pw-carol' },
+  ];
+  /** The Authorization answering a fresh challenge of `policy` as `username` with `password`. */
+  function credentialsFor(policy: AdmissionPolicy, sourceIp: string, username: string, password: string): string {
+    const challenge = policy.decide({ sourceIp, method: 'INVITE', uri: URI });
+    const session = new DigestSession({ credentials: { username, password } });
+    const answered = session.answer({ status: 401, challenges: challengeHeaders(challenge) }, { method: 'INVITE', uri: URI });
+    if (!answered.ok) throw answered.error;
+    return answered.value[0]![1];
+  }
+  /** Answer a fresh challenge and present the answer. */
+  function attempt(policy: AdmissionPolicy, sourceIp: string, username: string, password: string): AdmissionDecision {
+    const authorization = credentialsFor(policy, sourceIp, username, password);
+    return policy.decide({ sourceIp, method: 'INVITE', uri: URI, authorization });
+  }
+
+  it('wrong passwords lock out the source: the right password is refused with 503 Retry-After until the lock expires, then works', () => {
+    let now = 5_000_000;
+    const events: unknown[] = [];
+    const policy = policyOf({
+      credentials, verifier: { now: () => now },
+      lockout: { failures: 5, windowMs: 60_000, lockMs: 30_000 }, onLockout: (event) => events.push(event),
+    });
+    // the right answer to a challenge issued before the lock
+    const right = credentialsFor(policy, CALLER, 'alice', 'pw-alice');
+    // different users' guesses from one source: the source scope counts them all
+    for (let i = 0; i < 4; i++) expect(attempt(policy, CALLER, i % 2 ? 'alice' : 'mallory', `guess${i}`)).toMatchObject({ kind: 'reject', status: 403 });
+    expect(attempt(policy, CALLER, 'carol', 'guess')).toMatchObject({ kind: 'reject', status: 403 });
+    expect(events).toEqual([{ scope: 'source', key: CALLER, failures: 5, lockSeconds: 30 }]);
+    now += 1000;
+    const locked = policy.decide({ sourceIp: CALLER, method: 'INVITE', uri: URI, authorization: right });
+    expect(locked).toEqual({ kind: 'locked', status: 503, scope: 'source', reason: 'too many failed authentication attempts from this source', retryAfterSeconds: 29 });
+    // no challenge either while locked: nothing to guess against
+    expect(policy.decide({ sourceIp: CALLER, method: 'INVITE', uri: URI })).toMatchObject({ kind: 'locked', scope: 'source' });
+    // another source is not affected
+    expect(attempt(policy, '198.51.100.9', 'alice', 'pw-alice')).toEqual({ kind: 'admit', username: 'alice' });
+    now += 29_000;
+    expect(attempt(policy, CALLER, 'alice', 'pw-alice')).toEqual({ kind: 'admit', username: 'alice' });
+    expect(policy.stats()).toEqual({ challenges: 8, failures: 5, lockouts: { source: 1, user: 0 }, locked: { source: 2, user: 0 } });
+  });
+
+  it('wrong passwords for one user from many sources lock out that user, the right password included, until the lock expires', () => {
+    let now = 7_000_000;
+    const events: unknown[] = [];
+    const policy = policyOf({
+      credentials, verifier: { now: () => now },
+      lockout: { failures: 3, windowMs: 60_000, lockMs: 10_000 }, onLockout: (event) => events.push(event),
+    });
+    for (let i = 0; i < 3; i++) expect(attempt(policy, `203.0.113.${10 + i}`, 'alice', 'guess')).toMatchObject({ kind: 'reject' });
+    expect(events).toEqual([{ scope: 'user', key: 'alice', failures: 3, lockSeconds: 10 }]);
+    expect(attempt(policy, '198.51.100.1', 'alice', 'pw-alice')).toEqual({
+      kind: 'locked', status: 503, scope: 'user', reason: 'too many failed authentication attempts for this user', retryAfterSeconds: 10,
+    });
+    expect(attempt(policy, '198.51.100.1', 'carol', 'pw-carol')).toEqual({ kind: 'admit', username: 'carol' });
+    now += 10_000;
+    expect(attempt(policy, '198.51.100.1', 'alice', 'pw-alice')).toEqual({ kind: 'admit', username: 'alice' });
+    expect(policy.stats().lockouts).toEqual({ source: 0, user: 1 });
+    expect(policy.stats().locked).toEqual({ source: 0, user: 1 });
+  });
+
+  it('failures older than the window are forgotten; 0 turns the lockout off', () => {
+    let now = 9_000_000;
+    const policy = policyOf({ credentials, verifier: { now: () => now }, lockout: { failures: 3, windowMs: 1000, lockMs: 10_000 } });
+    for (let i = 0; i < 10; i++) {
+      expect(attempt(policy, CALLER, 'alice', 'guess')).toMatchObject({ kind: 'reject', status: 403 });
+      if (i % 2 === 1) now += 1000;
+    }
+    const off = policyOf({ credentials, lockout: { failures: 0 } });
+    for (let i = 0; i < 20; i++) expect(attempt(off, CALLER, 'alice', 'guess')).toMatchObject({ kind: 'reject', status: 403 });
+    expect(attempt(off, CALLER, 'alice', 'pw-alice')).toMatchObject({ kind: 'admit' });
+  });
+
+  it('the source table stays bounded whatever the number of guessing sources', () => {
+    const now = 1_000_000;
+    const policy = policyOf({ credentials, verifier: { now: () => now }, lockout: { failures: 2, windowMs: 60_000, lockMs: 60_000, maxSources: 50 } });
+    for (let i = 0; i < 300; i++) attempt(policy, `10.0.${i >> 8}.${i & 255}`, 'mallory', 'guess');
+    expect(policy.trackedSources).toBe(50);
+  });
+});
