@@ -220,3 +220,25 @@ describe('labels taken from the wire', () => {
     expect(text.length).toBeLessThan(8192);
   });
 });
+
+describe('admission metrics', () => {
+  it('exposes challenges, failures, lockouts by scope and rate-limited requests by method and action', () => {
+    const metrics = new Metrics({
+      admission: () => ({
+        admission: { challenges: 12, failures: 7, lockouts: { source: 2, user: 1 }, locked: { source: 30, user: 4 } },
+        rateLimit: { sources: 9, blocks: 3, evictions: 0, limited: [{ method: 'other', action: 'dropped', value: 5 }, { method: 'INVITE', action: 'rejected', value: 3 }] },
+      }),
+    });
+    const p = parseExposition(metrics.render());
+    expect(value(p, 'patchbay_auth_challenges_total')).toBe(12);
+    expect(value(p, 'patchbay_auth_failures_total')).toBe(7);
+    expect(value(p, 'patchbay_auth_lockouts_total', { scope: 'source' })).toBe(2);
+    expect(value(p, 'patchbay_auth_lockouts_total', { scope: 'user' })).toBe(1);
+    expect(value(p, 'patchbay_auth_locked_total', { scope: 'source' })).toBe(30);
+    expect(value(p, 'patchbay_ratelimited_total', { method: 'INVITE', action: 'rejected' })).toBe(3);
+    expect(value(p, 'patchbay_ratelimited_total', { method: 'other', action: 'dropped' })).toBe(5);
+    expect(value(p, 'patchbay_ratelimit_blocks_total')).toBe(3);
+    expect(value(p, 'patchbay_ratelimit_sources')).toBe(9);
+    expect(p.types.get('patchbay_ratelimit_sources')).toBe('gauge');
+  });
+});
