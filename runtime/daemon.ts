@@ -2,9 +2,9 @@
  * The daemon: parser, transports, transactions, admission and the B2BUA
  * wired together. New requests pass the per-source rate limit and inbound
  * INVITEs are admitted by ACL/credentials (both answered statelessly when
- * refused, auth/screen.ts), then bridged to the static route; OPTIONS to Patchbay itself get 200; SIGTERM
- * drains (new INVITEs get 503, calls may finish within the grace period,
- * then get BYE).
+ * refused, auth/screen.ts), then bridged to the static route; OPTIONS to
+ * Patchbay itself get 200; SIGTERM drains (new INVITEs get 503, calls may
+ * finish within the grace period, then get BYE).
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config } from './config.js';
