@@ -5,6 +5,7 @@
  */
 
 import type { ReceiveBatchStats } from './batch-options.js';
+import type { ConnectionStats } from './stream-admission.js';
 
 /** Messages in one direction. */
 export interface DirectionCounts {
@@ -26,6 +27,8 @@ export interface TransportStats {
   sendErrors: Record<string, number>;
   /** Batching of received datagrams, when a pooled parse engine is in use. */
   batching?: ReceiveBatchStats;
+  /** Inbound connections of the stream transports, by protocol (summed over listeners). */
+  connections?: Partial<Record<'tcp' | 'tls', ConnectionStats>>;
 }
 
 function bump(map: Map<string, number>, key: string): void {

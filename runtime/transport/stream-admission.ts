@@ -38,6 +38,17 @@ export interface ConnectionStats {
   closed: Record<StreamCloseReason, number>;
 }
 
+/** @return `a` + `b`, counter by counter (`b` alone when `a` is undefined). */
+export function addConnectionStats(a: ConnectionStats | undefined, b: ConnectionStats): ConnectionStats {
+  if (!a) return b;
+  const sum = <K extends string>(x: Record<K, number>, y: Record<K, number>): Record<K, number> => {
+    const out = { ...x };
+    for (const k of Object.keys(y) as K[]) out[k] = (out[k] ?? 0) + y[k];
+    return out;
+  };
+  return { open: a.open + b.open, refused: sum(a.refused, b.refused), closed: sum(a.closed, b.closed) };
+}
+
 /** Options of {@link ConnectionAdmission}. */
 export interface AdmissionLimits {
   /** Most simultaneous inbound connections. */

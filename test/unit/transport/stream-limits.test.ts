@@ -20,6 +20,7 @@ import { testRequest } from '../../support/sip-stack.js';
 import { waitFor } from '../../support/sockets.js';
 import { selfSignedPair, type CertPair } from '../../support/tls-cert.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { Metrics } from '../../../runtime/metrics/metrics.js';
 
 const parser = parserFor('release');
 const layers: TransportLayer[] = [];
@@ -118,6 +119,7 @@ describe.each<Protocol>(['tcp', 'tls'])('%s listener limits', (protocol) => {
     const [over] = await openMany(s, protocol, '127.0.0.2', 1);
     await waitFor(() => over!.closed());
     expect(s.transport.connectionStats().refused['per-source']).toBe(1);
+    expect(s.layer.stats().connections?.[protocol]?.refused['per-source']).toBe(1);
     await expectOptionsAnswered(protocol, s.port, '127.0.0.3', `other-${protocol}`);
     expect(held.every((c) => !c.closed())).toBe(true);
     // a slot freed by the capped source can be taken again
@@ -217,5 +219,18 @@ describe.each<Protocol>(['tcp', 'tls'])('%s listener limits', (protocol) => {
     await waitFor(() => c.closed());
     expect(s.transport.connectionStats().closed['frame-error']).toBe(1);
     await waitFor(() => s.transport.connectionCount === 0);
+  });
+});
+
+describe('connection metrics', () => {
+  it('exposes open, refused and self-closed TCP connections by reason', async () => {
+    const s = await server('tcp', { maxConnectionsPerSource: 1 });
+    const [held, over] = await openMany(s, 'tcp', '127.0.0.2', 2);
+    await waitFor(() => over!.closed());
+    expect(held!.closed()).toBe(false);
+    const text = new Metrics({ transportStats: () => s.layer.stats() }).render();
+    expect(text).toContain('patchbay_sip_connections_open{transport="tcp"} 1\n');
+    expect(text).toContain('patchbay_sip_connections_refused_total{transport="tcp",reason="per-source"} 1\n');
+    expect(text).toContain('patchbay_sip_connections_closed_total{transport="tcp",reason="message-timeout"} 0\n');
   });
 });
