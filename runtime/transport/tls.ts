@@ -41,7 +41,8 @@ export class TlsTransport extends StreamTransport {
   protected createServer(onSocket: (socket: Socket) => void): Server {
     const { cert, key, ca, requestCert = false, messageTimeoutMs = STREAM_DEFAULTS.messageTimeoutMs } = this.#tls;
     const server = createServer({ cert, key, ca, requestCert, rejectUnauthorized: requestCert, handshakeTimeout: messageTimeoutMs }, onSocket);
-    server.on('tlsClientError', () => undefined);
+    // a failed or timed-out handshake: with a listener here node:tls leaves the socket open, so close it
+    server.on('tlsClientError', (_err, socket) => socket.destroy());
     return server;
   }
 

@@ -160,6 +160,7 @@ describe.each<Protocol>(['tcp', 'tls'])('%s listener limits', (protocol) => {
     await waitFor(() => c.closed());
     expect(s.transport.connectionStats().closed['message-timeout']).toBe(1);
     expect(s.transport.connectionCount).toBe(0);
+    await waitFor(() => s.transport.connectionStats().open === 0);
   });
 
   it('delivers a message trickled within the message timeout, and each message gets its own timeout', async () => {
@@ -219,6 +220,17 @@ describe.each<Protocol>(['tcp', 'tls'])('%s listener limits', (protocol) => {
     await waitFor(() => c.closed());
     expect(s.transport.connectionStats().closed['frame-error']).toBe(1);
     await waitFor(() => s.transport.connectionCount === 0);
+  });
+});
+
+describe('TLS handshake', () => {
+  it('closes a connection that never starts its TLS handshake at the message timeout', async () => {
+    // node:tls runs the handshake timer on real time; the bound is short, and only the close is awaited
+    const s = await server('tls', { messageTimeoutMs: 300 });
+    const c = await connectFrom('tcp', s.port, '127.0.0.2');
+    await waitFor(() => s.transport.connectionStats().open === 1);
+    await waitFor(() => c.closed());
+    await waitFor(() => s.transport.connectionStats().open === 0);
   });
 });
 
