@@ -49,6 +49,24 @@ export function addConnectionStats(a: ConnectionStats | undefined, b: Connection
   return { open: a.open + b.open, refused: sum(a.refused, b.refused), closed: sum(a.closed, b.closed) };
 }
 
+/**
+ * The source a connection is counted against: an IPv4 address itself, an
+ * IPv6 address by its /64 prefix, since one host is routinely given a whole
+ * /64 (RFC 7421 §1) and could otherwise bind a fresh address per connection.
+ */
+export function sourceKey(address: string): string {
+  if (!address.includes(':') || address.includes('.')) return address;
+  const bare = address.split('%')[0]!.toLowerCase();
+  const [left = '', right, extra] = bare.split('::');
+  if (extra !== undefined) return address;
+  const head = left ? left.split(':') : [];
+  const tail = right ? right.split(':') : [];
+  const zeros = right === undefined ? 0 : 8 - head.length - tail.length;
+  const groups = [...head, ...Array<string>(Math.max(0, zeros)).fill('0'), ...tail];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return address;
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
 /** Options of {@link ConnectionAdmission}. */
 export interface AdmissionLimits {
   /** Most simultaneous inbound connections. */

@@ -10,7 +10,7 @@
 import type { Server, Socket } from 'node:net';
 import type { WasmParser } from '../wasm/parser.js';
 import { systemClock, type Clock } from './clock.js';
-import { ConnectionAdmission, type ConnectionStats } from './stream-admission.js';
+import { ConnectionAdmission, sourceKey, type ConnectionStats } from './stream-admission.js';
 import { StreamConnection } from './stream-connection.js';
 import {
   SENT, TransportError, normalizeAddress, sendFailure,
@@ -23,7 +23,8 @@ export const STREAM_DEFAULTS = Object.freeze({
   idleTimeoutMs: 180_000,
   messageTimeoutMs: 20_000,
   maxConnections: 4096,
-  maxConnectionsPerSource: 64,
+  // a whole office behind one NAT address can hold many flows; 28 such sources are still needed to fill the unreserved slots
+  maxConnectionsPerSource: 128,
 });
 
 /** Options of TCP and TLS transports. */
@@ -36,7 +37,7 @@ export interface StreamTransportOptions extends TransportOptions {
   messageTimeoutMs?: number;
   /** Most simultaneous inbound connections (default 4096). */
   maxConnections?: number;
-  /** Most simultaneous inbound connections from one source address (default 64). */
+  /** Most simultaneous inbound connections from one source address, an IPv6 /64 counting as one (default 128). */
   maxConnectionsPerSource?: number;
   /** Clock of the timeouts (default: the system clock; tests pass a fake one). */
   clock?: Clock;
@@ -129,7 +130,7 @@ export abstract class StreamTransport implements Transport {
     const server = this.createServer((socket) => this.#accept(socket));
     // prepended: a refused socket is destroyed before the server's own listener sees it
     server.prependListener('connection', (raw: Socket) => {
-      const source = normalizeAddress(raw.remoteAddress ?? '');
+      const source = sourceKey(normalizeAddress(raw.remoteAddress ?? ''));
       if (!this.#admission.admit(source)) {
         raw.destroy();
         return;

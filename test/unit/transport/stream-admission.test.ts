@@ -4,7 +4,7 @@
  * connections, the total cap, and slots given back on close.
  */
 import { describe, it, expect } from 'vitest';
-import { ConnectionAdmission, RESERVED_SLOT_SOURCE_LIMIT } from '../../../runtime/transport/stream-admission.js';
+import { ConnectionAdmission, RESERVED_SLOT_SOURCE_LIMIT, sourceKey } from '../../../runtime/transport/stream-admission.js';
 
 function admitN(a: ConnectionAdmission, source: string, n: number): number {
   let admitted = 0;
@@ -45,5 +45,16 @@ describe('ConnectionAdmission', () => {
     expect(a.stats().open).toBe(0);
     a.release('one');
     expect(a.stats().open).toBe(0);
+  });
+
+  it('counts an IPv4 address as itself and an IPv6 address by its /64', () => {
+    expect(sourceKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(sourceKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(sourceKey('2001:0DB8:0001:0002:ffff:1:2:3')).toBe('2001:db8:1:2::/64');
+    expect(sourceKey('2001:db8:1:2:0:0:0:9')).toBe(sourceKey('2001:db8:1:2::a'));
+    expect(sourceKey('2001:db8:1:3::1')).not.toBe(sourceKey('2001:db8:1:2::1'));
+    expect(sourceKey('::1')).toBe('0:0:0:0::/64');
+    expect(sourceKey('fe80::1%lo')).toBe('fe80:0:0:0::/64');
+    expect(sourceKey('not:an::ip::')).toBe('not:an::ip::');
   });
 });

@@ -38,7 +38,7 @@ describe('TCP/TLS limit options', () => {
   it('are listed in --help with their defaults', () => {
     const help = serveHelp();
     for (const [flag, env, dflt] of [
-      ['--tcp-max-connections', 'PATCHBAY_TCP_MAX_CONNECTIONS', '4096'], ['--tcp-max-per-source', 'PATCHBAY_TCP_MAX_PER_SOURCE', '64'],
+      ['--tcp-max-connections', 'PATCHBAY_TCP_MAX_CONNECTIONS', '4096'], ['--tcp-max-per-source', 'PATCHBAY_TCP_MAX_PER_SOURCE', '128'],
       ['--tcp-message-timeout', 'PATCHBAY_TCP_MESSAGE_TIMEOUT', '20'], ['--tcp-idle-timeout', 'PATCHBAY_TCP_IDLE_TIMEOUT', '180'],
     ]) {
       const line = help.split('\n').find((l) => l.includes(`${flag} VALUE`));
