@@ -118,9 +118,8 @@ export class StreamConnection {
     this.#idleTimer = undefined;
     if (this.#closed) return;
     const { clock, idleTimeoutMs } = this.#o;
-    // while a message is unfinished the message timeout governs
-    const due = this.#messageStart >= 0 ? clock.now() + idleTimeoutMs : this.#lastActivity + idleTimeoutMs;
-    const left = due - clock.now();
+    // while a message is unfinished the message timeout governs; look again a whole period later
+    const left = this.#messageStart >= 0 ? idleTimeoutMs : this.#lastActivity + idleTimeoutMs - clock.now();
     if (left <= 0) this.#expire('idle');
     else this.#idleTimer = clock.setTimeout(() => this.#onIdleTimer(), left);
   }

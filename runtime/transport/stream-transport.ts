@@ -72,6 +72,8 @@ export abstract class StreamTransport implements Transport {
   #nextId = 1;
   #admission: ConnectionAdmission;
   #clock: Clock;
+  /** Admitted inbound sockets, from accept to close (TLS ones still in their handshake too). */
+  #inbound = new Set<Socket>();
 
   /** @param options  bind address, framing parser and limits */
   constructor(options: StreamTransportOptions, defaultPort: number) {
@@ -135,7 +137,11 @@ export abstract class StreamTransport implements Transport {
         raw.destroy();
         return;
       }
-      raw.once('close', () => this.#admission.release(source));
+      this.#inbound.add(raw);
+      raw.once('close', () => {
+        this.#inbound.delete(raw);
+        this.#admission.release(source);
+      });
     });
     this.#server = server;
     return new Promise((resolve, reject) => {
@@ -220,6 +226,7 @@ export abstract class StreamTransport implements Transport {
     const server = this.#server;
     this.#server = undefined;
     for (const connection of this.#byId.values()) connection.destroy();
+    for (const socket of this.#inbound) socket.destroy();
     if (!server) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }

@@ -234,6 +234,18 @@ describe('TLS handshake', () => {
   });
 });
 
+describe('closing the transport', () => {
+  it('closes sockets still in their TLS handshake, so close() does not wait for them', async () => {
+    const s = await server('tls');
+    const c = await connectFrom('tcp', s.port, '127.0.0.2');
+    await waitFor(() => s.transport.connectionStats().open === 1);
+    let closed = false;
+    void s.layer.close().then(() => { closed = true; });
+    await waitFor(() => closed && c.closed());
+    expect(s.transport.connectionStats().open).toBe(0);
+  });
+});
+
 describe('connection metrics', () => {
   it('exposes open, refused and self-closed TCP connections by reason', async () => {
     const s = await server('tcp', { maxConnectionsPerSource: 1 });
