@@ -30,6 +30,13 @@ export interface Config {
     /** UDP socket buffers to request, bytes (0 = OS default; Linux caps them at net.core.rmem_max/wmem_max). */
     udpRecvBuffer: number;
     udpSendBuffer: number;
+    /** TCP and TLS: most inbound connections, in total and from one source address. */
+    tcpMaxConnections: number;
+    tcpMaxConnectionsPerSource: number;
+    /** TCP and TLS: seconds a message may take from its first byte to its last (and a TLS handshake). */
+    tcpMessageTimeoutSeconds: number;
+    /** TCP and TLS: seconds a connection may go without a complete message either way. */
+    tcpIdleTimeoutSeconds: number;
   };
   http: { host: string; port: number };
   /** Static route: every inbound call is bridged to this SIP URI (until TwiML routing is configured). */
@@ -124,6 +131,10 @@ export function defaultConfig(): Config {
       timerD: 32000,
       udpRecvBuffer: 4 * 1024 * 1024,
       udpSendBuffer: 4 * 1024 * 1024,
+      tcpMaxConnections: 4096,
+      tcpMaxConnectionsPerSource: 128,
+      tcpMessageTimeoutSeconds: 20,
+      tcpIdleTimeoutSeconds: 180,
     },
     http: { host: '127.0.0.1', port: 8080 },
     auth: {
@@ -248,6 +259,10 @@ export const OPTIONS: OptionSpec[] = [
   { flag: '--timer-d', env: 'PATCHBAY_TIMER_D', help: 'RFC 3261 timer D in ms (default 32000, the RFC minimum over UDP)', apply: (c, v) => { c.sip.timerD = int('--timer-d', v, 0, 600000); } },
   { flag: '--udp-recv-buffer', env: 'PATCHBAY_UDP_RECV_BUFFER', help: 'UDP receive buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.rmem_max)', apply: (c, v) => { c.sip.udpRecvBuffer = int('--udp-recv-buffer', v, 0, 2147483647); } },
   { flag: '--udp-send-buffer', env: 'PATCHBAY_UDP_SEND_BUFFER', help: 'UDP send buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.wmem_max)', apply: (c, v) => { c.sip.udpSendBuffer = int('--udp-send-buffer', v, 0, 2147483647); } },
+  { flag: '--tcp-max-connections', env: 'PATCHBAY_TCP_MAX_CONNECTIONS', help: 'most inbound TCP/TLS connections per listener; the last eighth only for sources holding fewer than 4 (default 4096)', apply: (c, v) => { c.sip.tcpMaxConnections = int('--tcp-max-connections', v, 1, 1_000_000); } },
+  { flag: '--tcp-max-per-source', env: 'PATCHBAY_TCP_MAX_PER_SOURCE', help: 'most inbound TCP/TLS connections from one source address (an IPv6 /64 counts as one) per listener (default 128)', apply: (c, v) => { c.sip.tcpMaxConnectionsPerSource = int('--tcp-max-per-source', v, 1, 1_000_000); } },
+  { flag: '--tcp-message-timeout', env: 'PATCHBAY_TCP_MESSAGE_TIMEOUT', help: 'seconds a TCP/TLS message (or TLS handshake) may take from first to last byte, else the connection closes (default 20)', apply: (c, v) => { c.sip.tcpMessageTimeoutSeconds = int('--tcp-message-timeout', v, 1, 3600); } },
+  { flag: '--tcp-idle-timeout', env: 'PATCHBAY_TCP_IDLE_TIMEOUT', help: 'seconds a TCP/TLS connection may go without a complete message either way (default 180)', apply: (c, v) => { c.sip.tcpIdleTimeoutSeconds = int('--tcp-idle-timeout', v, 1, 86400); } },
   { flag: '--max-message-bytes', env: 'PATCHBAY_MAX_MESSAGE_BYTES', help: 'largest SIP message accepted (default 65535)', apply: (c, v) => { c.parser.maxMessageBytes = int('--max-message-bytes', v, 512, 1 << 20); } },
   { flag: '--max-headers', env: 'PATCHBAY_MAX_HEADERS', help: 'most header entries per message (default 256)', apply: (c, v) => { c.parser.maxHeaders = int('--max-headers', v, 8, 1024); } },
   { flag: '--pool', env: 'PATCHBAY_POOL', help: 'parse UDP in a worker pool in batches: on|off (default off)', apply: (c, v) => { c.parser.pool = onOff('--pool', v); } },

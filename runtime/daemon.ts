@@ -67,11 +67,19 @@ export interface Daemon {
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE';
 
 function createTransports(config: Config, parser: ReturnType<typeof createParser>): Transport[] {
+  const { sip } = config;
+  const stream = {
+    parser,
+    maxConnections: sip.tcpMaxConnections,
+    maxConnectionsPerSource: sip.tcpMaxConnectionsPerSource,
+    messageTimeoutMs: sip.tcpMessageTimeoutSeconds * 1000,
+    idleTimeoutMs: sip.tcpIdleTimeoutSeconds * 1000,
+  };
   return config.sip.listen.map((l) => {
     if (l.transport === 'udp') return new UdpTransport({ host: l.host, port: l.port, recvBufferSize: config.sip.udpRecvBuffer, sendBufferSize: config.sip.udpSendBuffer });
-    if (l.transport === 'tcp') return new TcpTransport({ host: l.host, port: l.port, parser });
+    if (l.transport === 'tcp') return new TcpTransport({ host: l.host, port: l.port, ...stream });
     return new TlsTransport({
-      host: l.host, port: l.port, parser, cert: readFileSync(config.sip.tlsCert!), key: readFileSync(config.sip.tlsKey!),
+      host: l.host, port: l.port, ...stream, cert: readFileSync(config.sip.tlsCert!), key: readFileSync(config.sip.tlsKey!),
       ca: config.sip.tlsCa ? readFileSync(config.sip.tlsCa) : undefined,
     });
   });

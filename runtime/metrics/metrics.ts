@@ -162,6 +162,14 @@ export class Metrics {
       [{ labels: { direction: 'in' }, value: t.in.keepAlives }, { labels: { direction: 'out' }, value: t.out.keepAlives }]);
     x.counter('patchbay_sip_parse_errors_total', 'Received SIP messages that did not parse, by error code.', fromRecord(t.parseErrors, 'code'));
     x.counter('patchbay_sip_send_errors_total', 'Failed SIP sends, by error code.', fromRecord(t.sendErrors, 'code'));
+    const streams = Object.entries(t.connections ?? {});
+    if (streams.length > 0) {
+      x.gauge('patchbay_sip_connections_open', 'Inbound TCP/TLS connections open.', streams.map(([transport, c]) => ({ labels: { transport }, value: c.open })));
+      x.counter('patchbay_sip_connections_refused_total', 'Inbound TCP/TLS connections refused at accept, by reason (total, per-source, reserved).',
+        streams.flatMap(([transport, c]) => fromRecord(c.refused, 'reason', { transport })));
+      x.counter('patchbay_sip_connections_closed_total', 'TCP/TLS connections Patchbay closed itself, by reason (idle, message-timeout, frame-error).',
+        streams.flatMap(([transport, c]) => fromRecord(c.closed, 'reason', { transport })));
+    }
     const b = t.batching;
     if (!b) return;
     x.gauge('patchbay_pool_batching', '1 while received datagrams are batched for the parser pool.', [{ value: b.batching ? 1 : 0 }]);

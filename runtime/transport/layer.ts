@@ -17,6 +17,7 @@ import { ReceiveBatcher } from './batcher.js';
 import type { ReceiveBatchOptions } from './batch-options.js';
 import { systemClock, type Clock } from './clock.js';
 import { TransportCounters, type TransportStats } from './stats.js';
+import { addConnectionStats } from './stream-admission.js';
 import { readTopVia, type ReceivedVia } from './via-routing.js';
 import {
   sendFailure,
@@ -165,6 +166,12 @@ export class TransportLayer {
   stats(): TransportStats {
     const stats = this.#counters.snapshot();
     if (this.#batcher) stats.batching = this.#batcher.stats();
+    for (const t of this.#transports) {
+      const c = t.connectionStats?.();
+      if (!c || t.protocol === 'udp') continue;
+      stats.connections ??= {};
+      stats.connections[t.protocol] = addConnectionStats(stats.connections[t.protocol], c);
+    }
     return stats;
   }
 

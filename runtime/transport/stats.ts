@@ -8,6 +8,7 @@
 
 import { methodLabel } from '../sip/methods.js';
 import type { ReceiveBatchStats } from './batch-options.js';
+import type { ConnectionStats } from './stream-admission.js';
 
 /** Messages in one direction. */
 export interface DirectionCounts {
@@ -29,6 +30,8 @@ export interface TransportStats {
   sendErrors: Record<string, number>;
   /** Batching of received datagrams, when a pooled parse engine is in use. */
   batching?: ReceiveBatchStats;
+  /** Inbound connections of the stream transports, by protocol (summed over listeners). */
+  connections?: Partial<Record<'tcp' | 'tls', ConnectionStats>>;
 }
 
 function bump(map: Map<string, number>, key: string): void {

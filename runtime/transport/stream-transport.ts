@@ -1,11 +1,16 @@
 /**
  * What TCP and TLS share: a listening server, a pool of framed connections
- * reused per remote `host:port` (inbound and outbound alike), idle close,
- * bounded connection count and write buffers. tcp.ts and tls.ts supply how
- * a server is created and how an outbound socket is opened.
+ * reused per remote `host:port` (inbound and outbound alike), idle and
+ * message timeouts (stream-connection.ts), bounded write buffers, and the
+ * admission of inbound connections (stream-admission.ts): a total cap,
+ * a cap per source address and a share of the total kept for new sources.
+ * tcp.ts and tls.ts supply how a server is created and how an outbound
+ * socket is opened.
  */
 import type { Server, Socket } from 'node:net';
 import type { WasmParser } from '../wasm/parser.js';
+import { systemClock, type Clock } from './clock.js';
+import { ConnectionAdmission, sourceKey, type ConnectionStats } from './stream-admission.js';
 import { StreamConnection } from './stream-connection.js';
 import {
   SENT, TransportError, normalizeAddress, sendFailure,
@@ -13,14 +18,29 @@ import {
   type TransportProtocol, type TransportSink,
 } from './transport.js';
 
+/** Default limits of TCP and TLS (README "Limits"). */
+export const STREAM_DEFAULTS = Object.freeze({
+  idleTimeoutMs: 180_000,
+  messageTimeoutMs: 20_000,
+  maxConnections: 4096,
+  // a whole office behind one NAT address can hold many flows; 28 such sources are still needed to fill the unreserved slots
+  maxConnectionsPerSource: 128,
+});
+
 /** Options of TCP and TLS transports. */
 export interface StreamTransportOptions extends TransportOptions {
   /** The parser whose find_message_end frames the stream. */
   parser: WasmParser;
-  /** Close a connection after this long without traffic (default 180 s). */
+  /** Close a connection after this long without a complete message in either direction (default 180 s). */
   idleTimeoutMs?: number;
+  /** Close a connection whose message is not complete this long after its first byte (default 20 s). */
+  messageTimeoutMs?: number;
   /** Most simultaneous inbound connections (default 4096). */
   maxConnections?: number;
+  /** Most simultaneous inbound connections from one source address, an IPv6 /64 counting as one (default 128). */
+  maxConnectionsPerSource?: number;
+  /** Clock of the timeouts (default: the system clock; tests pass a fake one). */
+  clock?: Clock;
   /** Refuse sends while more than this many bytes wait in a socket (default 1 MiB). */
   maxWriteBufferBytes?: number;
   /** Give up an outbound connect after this long (default 10 s). */
@@ -50,14 +70,27 @@ export abstract class StreamTransport implements Transport {
   #byId = new Map<string, StreamConnection>();
   #byRemote = new Map<string, StreamConnection>();
   #nextId = 1;
+  #admission: ConnectionAdmission;
+  #clock: Clock;
+  /** Admitted inbound sockets, from accept to close (TLS ones still in their handshake too). */
+  #inbound = new Set<Socket>();
 
   /** @param options  bind address, framing parser and limits */
   constructor(options: StreamTransportOptions, defaultPort: number) {
     this.#options = options;
     this.#local = { host: options.host ?? '127.0.0.1', port: options.port ?? defaultPort };
+    this.#clock = options.clock ?? systemClock;
+    this.#admission = new ConnectionAdmission({
+      maxConnections: options.maxConnections ?? STREAM_DEFAULTS.maxConnections,
+      maxPerSource: options.maxConnectionsPerSource ?? STREAM_DEFAULTS.maxConnectionsPerSource,
+    });
   }
 
-  /** Create the listening server; `onSocket` receives each accepted, ready socket. */
+  /**
+   * Create the listening server. Every raw TCP connection is offered to the
+   * admission check on its 'connection' event; `onSocket` receives each
+   * admitted socket once it can carry SIP (for TLS, after the handshake).
+   */
   protected abstract createServer(onSocket: (socket: Socket) => void): Server;
   /** Open an outbound socket to `destination`. */
   protected abstract connectSocket(destination: Destination): OutboundSocket;
@@ -77,6 +110,18 @@ export abstract class StreamTransport implements Transport {
     return this.#byId.size;
   }
 
+  /** Bytes received on open connections and not yet framed (unfinished messages). */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.#byId.values()) n += c.bufferedBytes;
+    return n;
+  }
+
+  /** Inbound connections now open, refused by reason, closed by the transport by reason. */
+  connectionStats(): ConnectionStats {
+    return this.#admission.stats();
+  }
+
   /** Set the receiver. */
   attach(sink: TransportSink): void {
     this.#sink = sink;
@@ -85,7 +130,19 @@ export abstract class StreamTransport implements Transport {
   /** Start listening. @return the bound address */
   listen(): Promise<Endpoint> {
     const server = this.createServer((socket) => this.#accept(socket));
-    server.maxConnections = this.#options.maxConnections ?? 4096;
+    // prepended: a refused socket is destroyed before the server's own listener sees it
+    server.prependListener('connection', (raw: Socket) => {
+      const source = sourceKey(normalizeAddress(raw.remoteAddress ?? ''));
+      if (!this.#admission.admit(source)) {
+        raw.destroy();
+        return;
+      }
+      this.#inbound.add(raw);
+      raw.once('close', () => {
+        this.#inbound.delete(raw);
+        this.#admission.release(source);
+      });
+    });
     this.#server = server;
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(new TransportError('PB_ERR_TRANSPORT_LISTEN', `${this.protocol} listen ${this.#local.host}:${this.#local.port}: ${err.message}`, err));
@@ -101,6 +158,7 @@ export abstract class StreamTransport implements Transport {
   }
 
   #accept(socket: Socket): void {
+    if (socket.destroyed) return;
     const remote = { host: normalizeAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
     this.#register(socket, remote, Promise.resolve(SENT));
   }
@@ -112,12 +170,15 @@ export abstract class StreamTransport implements Transport {
     const connection = new StreamConnection({
       id: `${this.protocol}-${this.#nextId++}`, protocol: this.protocol, socket, parser: this.#options.parser,
       sink, local: this.#local, remote,
-      idleTimeoutMs: this.#options.idleTimeoutMs ?? 180_000,
+      idleTimeoutMs: this.#options.idleTimeoutMs ?? STREAM_DEFAULTS.idleTimeoutMs,
       maxWriteBufferBytes: this.#options.maxWriteBufferBytes ?? 1 << 20,
+      messageTimeoutMs: this.#options.messageTimeoutMs ?? STREAM_DEFAULTS.messageTimeoutMs,
+      clock: this.#clock,
       ready,
-      onClose: (c) => {
+      onClose: (c, reason) => {
         this.#byId.delete(c.id);
         if (this.#byRemote.get(key) === c) this.#byRemote.delete(key);
+        if (reason) this.#admission.countClosed(reason);
       },
     });
     this.#byId.set(connection.id, connection);
@@ -165,6 +226,7 @@ export abstract class StreamTransport implements Transport {
     const server = this.#server;
     this.#server = undefined;
     for (const connection of this.#byId.values()) connection.destroy();
+    for (const socket of this.#inbound) socket.destroy();
     if (!server) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }

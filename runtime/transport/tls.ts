@@ -4,7 +4,7 @@
  */
 import { isIP, type Server, type Socket } from 'node:net';
 import { connect, createServer } from 'node:tls';
-import { StreamTransport, type OutboundSocket, type StreamTransportOptions } from './stream-transport.js';
+import { STREAM_DEFAULTS, StreamTransport, type OutboundSocket, type StreamTransportOptions } from './stream-transport.js';
 import type { Destination } from './transport.js';
 
 /** Options of {@link TlsTransport}. */
@@ -33,11 +33,16 @@ export class TlsTransport extends StreamTransport {
     this.#tls = options;
   }
 
-  /** A TLS server; sockets are handed over once the handshake is done. */
+  /**
+   * A TLS server; sockets are handed over once the handshake is done. A
+   * handshake is held to the message timeout, like a message (Node's own
+   * default would let it take 120 s).
+   */
   protected createServer(onSocket: (socket: Socket) => void): Server {
-    const { cert, key, ca, requestCert = false } = this.#tls;
-    const server = createServer({ cert, key, ca, requestCert, rejectUnauthorized: requestCert }, onSocket);
-    server.on('tlsClientError', () => undefined);
+    const { cert, key, ca, requestCert = false, messageTimeoutMs = STREAM_DEFAULTS.messageTimeoutMs } = this.#tls;
+    const server = createServer({ cert, key, ca, requestCert, rejectUnauthorized: requestCert, handshakeTimeout: messageTimeoutMs }, onSocket);
+    // a failed or timed-out handshake: with a listener here node:tls leaves the socket open, so close it
+    server.on('tlsClientError', (_err, socket) => socket.destroy());
     return server;
   }
 

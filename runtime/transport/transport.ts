@@ -5,6 +5,7 @@
  * beyond framing; the layer does. Expected failures are values.
  */
 import type { AbiErrorInfo } from '../wasm/abi.js';
+import type { ConnectionStats } from './stream-admission.js';
 
 /** Transport protocols (RFC 3261 §18; the Via `transport` in lower case). */
 export type TransportProtocol = 'udp' | 'tcp' | 'tls';
@@ -103,6 +104,8 @@ export interface Transport {
   send(bytes: Uint8Array, destination: Destination): Promise<SendResult>;
   /** Stop receiving and close every socket. */
   close(): Promise<void>;
+  /** Stream transports: inbound connections open, refused and closed by the transport. */
+  connectionStats?(): ConnectionStats;
 }
 
 /** Options common to every socket transport. */
