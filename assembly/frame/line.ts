@@ -1,29 +1,73 @@
 /** OR of the high bits of every block findLF scanned since the last reset (non-zero = some byte >= 0x80). */
 export let scannedHighBits: i32 = 0;
 
-/** Start a new message: forget the high bits seen so far. */
-export function resetScannedHighBits(): void {
+/** `scannedCtlAt` when findLF saw no forbidden control byte. */
+export const NO_CTL: usize = <usize>-1;
+
+/**
+ * Address of the first forbidden control byte findLF scanned since the last
+ * reset, or NO_CTL. RFC 3261 §25.1 allows no CTL in the start line or a
+ * header field except as line ending or LWS: HTAB, and CR only right before
+ * the LF that ends a line (or folds it). NUL, BEL, ESC, DEL, a bare CR and
+ * every other byte in 0x00-0x1f are forbidden.
+ */
+export let scannedCtlAt: usize = NO_CTL;
+
+/** Start a new message: forget the high bits and control bytes seen so far. */
+export function resetScan(): void {
   scannedHighBits = 0;
+  scannedCtlAt = NO_CTL;
+}
+
+/**
+ * Look at the control bytes of the 16-byte block at `p` marked in `bits`
+ * (the LF that ends the scan is never among them) and remember the first
+ * one that is neither HTAB nor a CR followed by LF. Cold: most lines have
+ * only their CR, which the caller skips.
+ */
+function noteCtl(p: usize, bits: i32, end: usize): void {
+  while (bits != 0) {
+    const at = p + <usize>ctz(bits);
+    bits &= bits - 1;
+    const c = load<u8>(at);
+    if (c == 0x09 || (c == 0x0d && at + 1 < end && load<u8>(at + 1) == 0x0a)) continue;
+    if (scannedCtlAt == NO_CTL) scannedCtlAt = at;
+    return;
+  }
 }
 
 /**
  * Find the next LF at or after `p`, 16 bytes at a time with v128 compares,
- * noting on the way whether any byte had its high bit set.
+ * noting on the way whether any byte had its high bit set and where the
+ * first forbidden control byte is (see `scannedCtlAt`): the one pass that
+ * frames a line also checks it, so the check costs no second scan.
  * @return the address of the LF, or `end` when there is none
  */
 export function findLF(p: usize, end: usize): usize {
   const lf = i8x16.splat(10);
+  const sp = i8x16.splat(0x20);
+  const del = i8x16.splat(0x7f);
   while (p + 16 <= end) {
     const v = v128.load(p);
     scannedHighBits |= i8x16.bitmask(v);
     const m = i8x16.bitmask(i8x16.eq(v, lf));
-    if (m != 0) return p + <usize>ctz(m);
+    // CTL = 0x00-0x1f (unsigned, so UTF-8 bytes are not) or DEL
+    const ctl = i8x16.bitmask(v128.or(i8x16.lt_u(v, sp), i8x16.eq(v, del)));
+    if (m != 0) {
+      const k = ctz(m);
+      // control bytes before the LF; the usual one is the CR right before it
+      const before = ctl & ((1 << k) - 1);
+      if (before != 0 && !(before == 1 << (k - 1) && load<u8>(p + <usize>k - 1) == 0x0d)) noteCtl(p, before, end);
+      return p + <usize>k;
+    }
+    if (ctl != 0) noteCtl(p, ctl, end);
     p += 16;
   }
   while (p < end) {
     const c = load<u8>(p);
     if (c == 0x0a) return p;
     scannedHighBits |= c & 0x80;
+    if (c < 0x20 || c == 0x7f) noteCtl(p, 1, end);
     p++;
   }
   return end;
