@@ -89,7 +89,11 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     engine,
     onHandlerError: (error) => log.error('handler failed', { error: String((error as Error)?.stack ?? error) }),
   });
-  const transactions = new TransactionLayer({ transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4, D: config.sip.timerD } });
+  const transactions = new TransactionLayer({
+    transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4, D: config.sip.timerD },
+    // rate-limited by the layer: the first at once, then one line per window with the count
+    onUnsendable: (report) => log.error('response not sent: it cannot be serialized', { ...report }),
+  });
   const admissionResult = createAdmissionPolicy({
     realm: config.auth.realm,
     acls: config.auth.allow.map((cidr) => ({ action: 'allow' as const, cidr })),
