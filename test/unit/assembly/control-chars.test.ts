@@ -102,6 +102,16 @@ describe.each(FLAVOURS)('raw control characters (%s build)', (flavour) => {
     for (let n = 0; n < 32; n++) ok(`${head}\r\nX-Pad: ${'p'.repeat(n)}\r\nContent-Length: 0\r\n\r\n`);
   });
 
+  it('still decodes UTF-8 header values wherever their high bytes fall in a block', () => {
+    const head = lines('nowhere').slice(0, 7).join('\r\n');
+    for (let n = 0; n < 40; n++) {
+      const subject = `${'p'.repeat(n)}caf\u00e9 \u043f\u0440\u0438\u0432\u0435\u0442`;
+      const view = parser.parse(enc.encode(`${head}\r\nSubject: ${subject}\r\nContent-Length: 0\r\n\r\n`));
+      expect(view.error).toBeUndefined();
+      expect(view.header('Subject'), `pad ${n}`).toBe(subject);
+    }
+  });
+
   it('leaves the body alone: NUL, bare CR and DEL there are data', () => {
     const head = lines('nowhere').slice(0, 7).join('\r\n');
     const body = enc.encode('a\0b\rc\x7fd\x07');
