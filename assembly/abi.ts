@@ -11,7 +11,7 @@
  */
 
 /** Bumped on every incompatible change of a record layout or export. */
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
 
 /** Size of the IN region in bytes (holds one message or one batch). */
 export const IN_CAP: i32 = 1 << 20;

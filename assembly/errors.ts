@@ -42,6 +42,7 @@ export const E_SCHEME: i32 = -36; // URI scheme not acceptable here
 export const E_BODY: i32 = -37; // negative or inconsistent body framing on a stream
 export const E_NOT_REFER: i32 = -38; // extract_refer_to on a message that is not a REFER
 export const E_ARGUMENT: i32 = -39; // bad argument to an ABI function (span out of range)
+export const E_RAW_CTL: i32 = -40; // raw NUL, BEL, ESC, DEL, bare CR or another CTL but HTAB in the start line or a header field (RFC 3261 §25.1)
 
 /** Lowest (most negative) error code; the contract test checks the table covers it. */
-export const E_LAST: i32 = -39;
+export const E_LAST: i32 = -40;

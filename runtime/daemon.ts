@@ -103,7 +103,11 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     engine,
     onHandlerError: (error) => log.error('handler failed', { error: String((error as Error)?.stack ?? error) }),
   });
-  const transactions = new TransactionLayer({ transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4, D: config.sip.timerD } });
+  const transactions = new TransactionLayer({
+    transport, timers: { T1: config.sip.t1, T2: config.sip.t2, T4: config.sip.t4, D: config.sip.timerD },
+    // rate-limited by the layer: the first at once, then one line per window with the count
+    onUnsendable: (report) => log.error('response not sent: it cannot be serialized', { ...report }),
+  });
   const a = config.auth;
   // refusals, locks and blocks can come at line rate: at most 20 lines per 10 s about them
   const refusals = new LogThrottle(20, 10_000);

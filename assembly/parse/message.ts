@@ -10,7 +10,7 @@ import { lookupMethod } from './methods';
 import { parseUri, resetUriRecord, lastFailAt, put, SCHEME_SIP, SCHEME_SIPS } from './uri';
 import { parseNameAddr, nameAddrFailAt } from './name-addr';
 import { parseVia, viaFailAt, viaBranchAt, viaBranchLen } from './via';
-import { findLF, scannedHighBits, resetScannedHighBits } from '../frame/line';
+import { findLF, scannedHighBits, scannedCtlAt, NO_CTL, resetScan } from '../frame/line';
 
 /** Configurable limits (set_limits). */
 export let maxMessageBytes: i32 = A.DEFAULT_MAX_MESSAGE_BYTES;
@@ -64,6 +64,14 @@ function parseDecimal(p: usize, end: usize, max: u64): i64 {
     p++;
   }
   return <i64>v;
+}
+
+/** @return true when the byte at `p` (< `end`) is a control character RFC 3261 §25.1 forbids in a header line. */
+function isRawCtl(p: usize, end: usize): bool {
+  if (p >= end) return false;
+  const c = load<u8>(p);
+  if (c == 0x0d) return !(p + 1 < end && load<u8>(p + 1) == 0x0a);
+  return (c < 0x20 && c != 0x09 && c != 0x0a) || c == 0x7f;
 }
 
 /** Validate one header value by id; fills the record's key fields. */
@@ -395,8 +403,9 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
     return finish(1);
   }
   let flags = 0;
-  resetScannedHighBits();
+  resetScan();
   let lf = findLF(p, end);
+  if (scannedCtlAt != NO_CTL) return finish(fail(E.E_RAW_CTL, scannedCtlAt));
   if (lf >= end) return finish(fail(E.E_TRUNCATED, end));
   let eol = lf;
   if (eol > p && load<u8>(eol - 1) == 0x0d) eol--;
@@ -424,14 +433,14 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
         bodyStart = p + 2;
         break;
       }
-      return finish(fail(E.E_HEADER_SYNTAX, p));
+      return finish(fail(E.E_RAW_CTL, p)); // a bare CR
     }
     const nameStart = p;
     while (p < end && (cls(load<u8>(p)) & C_TOKEN) != 0) p++;
     const nameLen = <i32>(p - nameStart);
-    if (nameLen == 0) return finish(fail(E.E_HEADER_SYNTAX, p));
+    if (nameLen == 0) return finish(fail(isRawCtl(p, end) ? E.E_RAW_CTL : E.E_HEADER_SYNTAX, p));
     p = skipWsp(p, end);
-    if (p >= end || load<u8>(p) != 0x3a) return finish(fail(E.E_HEADER_SYNTAX, p));
+    if (p >= end || load<u8>(p) != 0x3a) return finish(fail(isRawCtl(p, end) ? E.E_RAW_CTL : E.E_HEADER_SYNTAX, p));
     const vStart = skipLws(p + 1, end);
     let q = findLF(p, end);
     let folded = 0;
@@ -440,6 +449,8 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
       q = findLF(q + 1, end);
     }
     if (q >= end && isStream) return finish(fail(E.E_TRUNCATED, end));
+    // RFC 3261 §25.1: no CTL in a header value but HTAB and the CRLF of line folding
+    if (scannedCtlAt != NO_CTL) return finish(fail(E.E_RAW_CTL, scannedCtlAt));
     if (q < end && (q == nameStart || load<u8>(q - 1) != 0x0d)) flags |= A.F_BARE_LF;
     if (<i32>(q - nameStart) > maxLineBytes) return finish(fail(E.E_LINE_TOO_LONG, nameStart + <usize>maxLineBytes));
     const vEnd = trimEnd(vStart, q);

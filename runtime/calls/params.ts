@@ -46,8 +46,21 @@ export function callParams(call: CallRecord, extra?: Readonly<Params>): Params {
   return addParams(p, extra);
 }
 
+/** Control characters but HTAB (RFC 3261 §25.1 allows none in a header value). */
+const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** True for a name starting with `X-Twilio` in any case: Twilio's own headers, never the caller's to set. */
+function isTwilioName(name: string): boolean {
+  return name.length >= 8 && name.slice(2, 8).toLowerCase() === 'twilio';
+}
+
 /**
  * `SipHeader_<name>` (or another prefix) for every X- header of `message`, names as received.
+ * Left out: `X-Twilio*` headers in any case (a caller must not pass its own
+ * `X-Twilio-CallSid` off as Twilio's: names starting with X-Twilio are
+ * Twilio's own, https://www.twilio.com/docs/errors/32113), and
+ * a value holding a control character (the parser refuses those already,
+ * RFC 3261 §25.1; this keeps one from ever reaching a webhook).
  * @param into - the bag they are added to (default a new one).
  * @return `into`.
  */
@@ -57,7 +70,9 @@ export function xHeaderParams(message: MessageView | undefined, prefix: string, 
   for (let i = 0; i < message.headerCount; i++) {
     const name = message.headerName(i);
     // starts with `X-` or `x-` (what /^x-/i tested, without a regular expression per header)
-    if (name.length >= 2 && (name.charCodeAt(0) | 0x20) === 0x78 && name.charCodeAt(1) === 0x2d) p[`${prefix}${name}`] = message.valueAt(i) ?? '';
+    if (name.length < 2 || (name.charCodeAt(0) | 0x20) !== 0x78 || name.charCodeAt(1) !== 0x2d || isTwilioName(name)) continue;
+    const value = message.valueAt(i) ?? '';
+    if (!CTL.test(value)) p[`${prefix}${name}`] = value;
   }
   return p;
 }

@@ -19,6 +19,7 @@
  * | patchbay_sip_keepalives_total | counter | direction |
  * | patchbay_sip_parse_errors_total | counter | code (ABI error name) |
  * | patchbay_sip_send_errors_total | counter | code |
+ * | patchbay_sip_unanswered_total | counter | reason (unsafe-header, missing-header, ack, not-a-request) |
  * | patchbay_pool_batching | gauge | | (1 while datagrams are batched)
  * | patchbay_pool_queue_depth, patchbay_pool_queue_depth_peak | gauge | | (datagrams waiting)
  * | patchbay_pool_batches_total, patchbay_pool_batched_datagrams_total | counter | path (pool, inline) — their ratio is the mean batch size |
@@ -170,6 +171,7 @@ export class Metrics {
       x.counter('patchbay_sip_connections_closed_total', 'TCP/TLS connections Patchbay closed itself, by reason (idle, message-timeout, frame-error).',
         streams.flatMap(([transport, c]) => fromRecord(c.closed, 'reason', { transport })));
     }
+    x.counter('patchbay_sip_unanswered_total', 'Received SIP messages that did not parse and got no stateless answer, by reason (unsafe-header: a header the answer must copy holds a control character).', fromRecord(t.unanswered, 'reason'));
     const b = t.batching;
     if (!b) return;
     x.gauge('patchbay_pool_batching', '1 while received datagrams are batched for the parser pool.', [{ value: b.batching ? 1 : 0 }]);

@@ -12,7 +12,9 @@ export type TransactionErrorCode =
   /** The response is not allowed in the transaction's state (e.g. after a final response). */
   | 'PB_ERR_TX_STATE'
   /** The layer is closed. */
-  | 'PB_ERR_TX_CLOSED';
+  | 'PB_ERR_TX_CLOSED'
+  /** The response cannot be serialized safely (a control character in a value): a 500 went instead, or the transaction ended. */
+  | 'PB_ERR_TX_UNSENDABLE';
 
 /** A transaction-layer failure. */
 export class TransactionError extends Error {

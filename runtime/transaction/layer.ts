@@ -22,6 +22,8 @@ import { ServerTx, type ServerTxContext } from './server-tx.js';
 import { TransactionError } from './errors.js';
 import { clientKey, serverKey } from './key.js';
 import { deriveTimers, type TimerSettings, type Timers } from './timers.js';
+import { SipBuildError } from '../sip/errors.js';
+import { UnsendableLog, type UnsendableReport } from './unsendable.js';
 
 /** Options of {@link TransactionLayer}. */
 export interface TransactionLayerOptions {
@@ -33,6 +35,13 @@ export interface TransactionLayerOptions {
   timers?: TimerSettings;
   /** Answer each new INVITE with 100 Trying at once, unless the TU responded while handling it (default true, RFC 3261 §17.2.1). */
   trying100?: boolean;
+  /**
+   * Told about responses the serializer refused (each ended its transaction
+   * or was replaced by a 500, see ServerTx): the first at once, then at most
+   * once per UNSENDABLE_REPORT_MS with the count since (default: nothing,
+   * `unsendableTotal` still counts them).
+   */
+  onUnsendable?: (report: UnsendableReport) => void;
 }
 
 /** How often `settle` looks at the transactions again. */
@@ -74,6 +83,7 @@ export class TransactionLayer {
   #screen: RequestScreen | undefined;
   #onAck: AckHandler | undefined;
   #onStray: StrayResponseHandler | undefined;
+  #unsendable: UnsendableLog;
   #closed = false;
 
   /** @param options  transport layer, clock and timers */
@@ -82,6 +92,8 @@ export class TransactionLayer {
     this.#clock = options.clock ?? systemClock;
     this.timers = deriveTimers(options.timers);
     this.#trying100 = options.trying100 ?? true;
+    const onUnsendable = options.onUnsendable;
+    this.#unsendable = new UnsendableLog(this.#clock, (report) => onUnsendable?.(report));
     this.#transport.onMessage((view, source, via) => this.#receive(view, source, via));
   }
 
@@ -108,6 +120,11 @@ export class TransactionLayer {
   /** @return live transaction counts. */
   stats(): TransactionStats {
     return { clientTx: this.#client.size, serverTx: this.#server.size };
+  }
+
+  /** Responses the serializer refused since the start (see `onUnsendable`). */
+  get unsendableTotal(): number {
+    return this.#unsendable.total;
   }
 
   /**
@@ -193,6 +210,7 @@ export class TransactionLayer {
     this.#closed = true;
     for (const tx of [...this.#client.values()]) tx.terminate();
     for (const tx of [...this.#server.values()]) tx.terminate();
+    this.#unsendable.close();
   }
 
   #receive(view: MessageView, source: Source, via: ReceivedVia | undefined): void {
@@ -229,7 +247,7 @@ export class TransactionLayer {
       invite?.receiveCancel(view);
       return;
     }
-    if (this.#onRequest) this.#onRequest(tx, view);
+    if (this.#onRequest) this.#handOver(this.#onRequest, tx, view);
     else tx.respond(createResponse(view, 501));
     // §17.2.1: 100 Trying unless the TU has already answered (a TU that rings
     // at once, e.g. a TwiML call, makes it redundant: one datagram less)
@@ -241,7 +259,33 @@ export class TransactionLayer {
     const headers: HeaderField[] = [...response.headers];
     const top = headers.findIndex(([name]) => name.toLowerCase() === 'via' || name === 'v');
     if (top >= 0 && headers[top]![1] === via.raw) headers[top] = ['Via', stampedVia(via)];
-    void this.#transport.send(serializeResponse({ ...response, headers }), responseDestination(via, source));
+    let bytes: Uint8Array;
+    try {
+      bytes = serializeResponse({ ...response, headers });
+    } catch (err) {
+      if (!(err instanceof SipBuildError)) throw err;
+      // nothing is kept for a stateless answer: there is no transaction to end
+      this.#unsendable.note({
+        method: cseqMethod(headers), status: response.status, code: err.code, field: err.field, message: err.message, outcome: 'dropped',
+      });
+      return;
+    }
+    void this.#transport.send(bytes, responseDestination(via, source));
+  }
+
+  /**
+   * Give a new request to the TU. A TU that throws before any final
+   * response would leave the transaction live until close (and a UDP
+   * client retransmitting into it): it gets a 500 (RFC 3261 §21.5.1), then
+   * the error goes on to the transport layer's handler-error hook.
+   */
+  #handOver(handler: RequestHandler, tx: ServerTx, view: MessageView): void {
+    try {
+      handler(tx, view);
+    } catch (err) {
+      if (tx.lastStatus < 200 && tx.state !== 'terminated') tx.respond(createResponse(view, 500));
+      throw err;
+    }
   }
 
   #createServerTx(key: string, view: MessageView, source: Source, via: ReceivedVia): ServerTx {
@@ -254,9 +298,16 @@ export class TransactionLayer {
       terminated: (tx) => {
         if (this.#server.get(tx.key) === tx) this.#server.delete(tx.key);
       },
+      unsendable: (response) => this.#unsendable.note(response),
     };
     const tx = new ServerTx(key, view, source, via, context);
     this.#server.set(key, tx);
     return tx;
   }
+}
+
+/** The method named by a response's CSeq header, '' when there is none. */
+function cseqMethod(headers: HeaderField[]): string {
+  const cseq = headers.find(([name]) => name.toLowerCase() === 'cseq');
+  return cseq?.[1].trim().split(/\s+/)[1] ?? '';
 }

@@ -10,12 +10,14 @@ import type { MessageView } from '../wasm/message-view.js';
 import type { HeaderField, OutgoingResponse } from '../sip/message.js';
 import { createResponse, type ResponseOptions } from '../sip/build.js';
 import { serializeResponse } from '../sip/serialize.js';
+import { SipBuildError } from '../sip/errors.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 import { TransportError, type SendResult, type Source } from '../transport/transport.js';
 import { stampedVia, type ReceivedVia } from '../transport/via-routing.js';
 import { Emitter } from './emitter.js';
 import { TransactionError, type RespondResult } from './errors.js';
 import { nextInterval, type RetransmitInterval, type Timers } from './timers.js';
+import type { UnsendableResponse } from './unsendable.js';
 import {
   initialServerState, stepInviteServer, stepNonInviteServer,
   type ServerTimer, type ServerTxInput, type ServerTxState, type ServerTxStep,
@@ -45,6 +47,8 @@ export interface ServerTxContext {
   send(bytes: Uint8Array): Promise<SendResult>;
   /** The transaction is terminated: forget it. */
   terminated(tx: ServerTx): void;
+  /** A response could not be serialized (counted and logged, rate-limited, by the layer). */
+  unsendable(response: UnsendableResponse): void;
 }
 
 /** One server transaction. */
@@ -104,22 +108,68 @@ export class ServerTx extends Emitter<ServerTxEvents> {
 
   /**
    * Send a response through the transaction.
-   * @return ok, or PB_ERR_TX_STATE when the state does not allow it (nothing is sent)
-   * @throws SipBuildError when the response cannot be serialized safely
+   * @return ok; PB_ERR_TX_STATE when the state does not allow it (nothing is
+   *   sent); PB_ERR_TX_UNSENDABLE when it cannot be serialized safely (see
+   *   `#unsendable`: a 500 goes instead, or the transaction ends)
    */
   respond(response: OutgoingResponse): RespondResult {
-    const bytes = serializeResponse({ ...response, headers: this.#withStampedVia(response.headers) });
     const step = this.#stepOf({ kind: 'respond', status: response.status });
     if (step.actions.some((a) => a.do === 'refuse')) {
       return { ok: false, error: new TransactionError('PB_ERR_TX_STATE', `${this.method} server transaction in state ${this.#state} cannot send ${response.status}`) };
     }
+    let bytes: Uint8Array;
+    try {
+      bytes = this.#serialize(response);
+    } catch (err) {
+      if (!(err instanceof SipBuildError)) throw err;
+      return this.#unsendable(response.status, err);
+    }
+    this.#send(response.status, bytes, step);
+    return { ok: true };
+  }
+
+  #serialize(response: OutgoingResponse): Uint8Array {
+    return serializeResponse({ ...response, headers: this.#withStampedVia(response.headers) });
+  }
+
+  /**
+   * A response the serializer refused (a control character in a value: a TU
+   * bug, or input that got past the parser) must neither throw into the TU
+   * nor leave the transaction waiting forever for a response that can never
+   * be sent. Before any final response a 500 built from the request alone
+   * goes in its place (RFC 3261 §21.5.1), so the client's transaction ends
+   * normally and this one by its timers; when even that cannot be built (the
+   * request's own Via, From, To, Call-ID or CSeq is unsafe to copy, §8.2.6.2)
+   * the transaction ends at once. After a final response nothing changes:
+   * the timers end it. The layer counts and logs it, rate-limited.
+   */
+  #unsendable(status: number, error: SipBuildError): RespondResult {
+    let outcome: UnsendableResponse['outcome'] = 'dropped';
+    if (this.#lastStatus < 200) {
+      outcome = 'ended';
+      const step = this.#stepOf({ kind: 'respond', status: 500 });
+      if (!step.actions.some((a) => a.do === 'refuse')) {
+        try {
+          this.#send(500, this.#serialize(createResponse(this.request, 500)), step);
+          outcome = 'sent-500';
+        } catch (err) {
+          if (!(err instanceof SipBuildError)) throw err;
+        }
+      }
+    }
+    this.#ctx.unsendable({ method: this.method, status, code: error.code, field: error.field, message: error.message, outcome });
+    if (outcome === 'ended') this.terminate();
+    const instead = outcome === 'sent-500' ? '500 sent instead' : outcome === 'ended' ? 'transaction ended' : 'nothing sent';
+    return { ok: false, error: new TransactionError('PB_ERR_TX_UNSENDABLE', `${this.method} server transaction cannot send ${status} (${error.message}): ${instead}`) };
+  }
+
+  #send(status: number, bytes: Uint8Array, step: ServerTxStep): void {
     this.#last = bytes;
-    this.#lastStatus = response.status;
+    this.#lastStatus = status;
     this.#apply(step);
     // a CANCEL can no longer change anything: let go of the TU's listener, which would
     // otherwise keep the whole call in memory through Timer L or H (64×T1)
-    if (response.status >= 200) this.dropListeners('cancel');
-    return { ok: true };
+    if (status >= 200) this.dropListeners('cancel');
   }
 
   #withStampedVia(headers: HeaderField[]): HeaderField[] {

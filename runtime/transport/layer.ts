@@ -11,6 +11,7 @@ import type { WasmParser } from '../wasm/parser.js';
 import type { AbiErrorInfo } from '../wasm/abi.js';
 import type { ParseEngine } from '../wasm/engine.js';
 import { serializeResponse } from '../sip/serialize.js';
+import { SipBuildError } from '../sip/errors.js';
 import { uriHost } from '../sip/via.js';
 import { errorResponseFor } from './error-response.js';
 import { ReceiveBatcher } from './batcher.js';
@@ -218,10 +219,22 @@ export class TransportLayer {
     }
   }
 
+  /** The stateless answer to a refused message as bytes, or undefined (counted by reason) when it gets none. */
   #errorBytes(bytes: Uint8Array, status: number, message: string, source: Source): Uint8Array | undefined {
     const agent = `${uriHost(source.local.host)}:${source.local.port}`;
     const response = errorResponseFor(bytes, status, message, agent);
-    return response ? serializeResponse(response) : undefined;
+    if (typeof response === 'string') {
+      this.#counters.countUnanswered(response);
+      return undefined;
+    }
+    try {
+      return serializeResponse(response);
+    } catch (err) {
+      // errorResponseFor copies no value with a control character; should one slip by, the message is dropped, never thrown into the socket's handler
+      if (!(err instanceof SipBuildError)) throw err;
+      this.#counters.countUnanswered('unsafe-header');
+      return undefined;
+    }
   }
 
   #answer(bytes: Uint8Array, status: number, message: string, source: Source): void {

@@ -28,6 +28,8 @@ export interface TransportStats {
   parseErrors: Record<string, number>;
   /** Failed sends, by TransportError code. */
   sendErrors: Record<string, number>;
+  /** Refused messages sent no stateless answer, by reason (error-response.ts `Unanswered`: unsafe-header, missing-header, ack, not-a-request). */
+  unanswered: Record<string, number>;
   /** Batching of received datagrams, when a pooled parse engine is in use. */
   batching?: ReceiveBatchStats;
   /** Inbound connections of the stream transports, by protocol (summed over listeners). */
@@ -56,6 +58,7 @@ export class TransportCounters {
   readonly out = new Direction();
   #parseErrors = new Map<string, number>();
   #sendErrors = new Map<string, number>();
+  #unanswered = new Map<string, number>();
 
   /** Count an inbound request or response. */
   countIn(method: string | undefined, status: number): void {
@@ -87,6 +90,11 @@ export class TransportCounters {
     bump(this.#parseErrors, name);
   }
 
+  /** Count a refused message that gets no answer, by reason. */
+  countUnanswered(reason: string): void {
+    bump(this.#unanswered, reason);
+  }
+
   /** Count a failed send. */
   countSendError(code: string): void {
     bump(this.#sendErrors, code);
@@ -97,6 +105,7 @@ export class TransportCounters {
     return {
       in: this.in.snapshot(), out: this.out.snapshot(),
       parseErrors: Object.fromEntries(this.#parseErrors), sendErrors: Object.fromEntries(this.#sendErrors),
+      unanswered: Object.fromEntries(this.#unanswered),
     };
   }
 }

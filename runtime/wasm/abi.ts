@@ -6,7 +6,7 @@
  */
 
 /** Must equal the module's abi_version(). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Message record slots (see assembly/abi.ts for each field's meaning). */
 export const M = {
@@ -142,6 +142,7 @@ export const ERRORS: readonly AbiErrorInfo[] = [
   e(-37, 'E_BODY', 'stream message without Content-Length', 400),
   e(-38, 'E_NOT_REFER', 'not a REFER request', 400),
   e(-39, 'E_ARGUMENT', 'bad argument to an ABI function', 500),
+  e(-40, 'E_RAW_CTL', 'control character (NUL, BEL, ESC, DEL, bare CR...) in the start line or a header field: RFC 3261 §25.1 allows none there but HTAB and line folding', 400),
 ];
 
 /** @return the description of an ABI error code. */

@@ -3,8 +3,8 @@
  * transport with a fake clock, plus small message helpers.
  */
 import { LoopNetwork, type LoopTransport } from '../../runtime/transport/loop.js';
-import { TransportLayer } from '../../runtime/transport/layer.js';
-import { TransactionLayer } from '../../runtime/transaction/layer.js';
+import { TransportLayer, type ParseFn } from '../../runtime/transport/layer.js';
+import { TransactionLayer, type TransactionLayerOptions } from '../../runtime/transaction/layer.js';
 import type { TimerSettings } from '../../runtime/transaction/timers.js';
 import type { Destination } from '../../runtime/transport/transport.js';
 import { createRequest } from '../../runtime/sip/build.js';
@@ -27,14 +27,20 @@ export interface LoopStackOptions {
   protocol?: 'udp' | 'tcp';
   timers?: TimerSettings;
   trying100?: boolean;
+  /** A parse function instead of the release parser. */
+  parse?: ParseFn;
+  /** The transport layer's handler-error hook (default: rethrown). */
+  onHandlerError?: (error: unknown) => void;
+  /** The transaction layer's report of responses that cannot be serialized. */
+  onUnsendable?: TransactionLayerOptions['onUnsendable'];
 }
 
 /** @return a listening stack on `network`. */
 export async function loopStack(network: LoopNetwork, options: LoopStackOptions): Promise<LoopStack> {
   const protocol = options.protocol ?? 'udp';
   const transport = network.transport({ port: options.port, protocol });
-  const layer = new TransportLayer({ transports: [transport], parser: parserFor('release') });
-  const tx = new TransactionLayer({ transport: layer, clock: network.clock, timers: options.timers, trying100: options.trying100 });
+  const layer = new TransportLayer({ transports: [transport], parser: parserFor('release'), parse: options.parse, onHandlerError: options.onHandlerError });
+  const tx = new TransactionLayer({ transport: layer, clock: network.clock, timers: options.timers, trying100: options.trying100, onUnsendable: options.onUnsendable });
   await layer.listen();
   return { transport, layer, tx, address: { transport: protocol, host: '127.0.0.1', port: options.port } };
 }

@@ -4,7 +4,7 @@
  * is about. Runs against both builds.
  */
 import { describe, it, expect } from 'vitest';
-import { FLAVOURS, parserFor, corpusBytes, readTsv } from '../../support/wasm.js';
+import { FLAVOURS, parserFor, corpusBytes, readTsv, intmethWithoutControls } from '../../support/wasm.js';
 import { parseCommand } from '../../../runtime/cli/parse-command.js';
 import type { MessageView } from '../../../runtime/wasm/message-view.js';
 
@@ -91,6 +91,8 @@ const ERROR_NAME: Record<string, string> = {
   multi01: 'E_DUPLICATE_HEADER', mcl01: 'E_CONTENT_LENGTH', baddn: 'E_NAME_ADDR',
   ltgtruri: 'E_REQUEST_URI', lwsruri: 'E_START_LINE', lwsstart: 'E_START_LINE', trws: 'E_START_LINE',
   escruri: 'E_REQUEST_URI', regbadct: 'E_NAME_ADDR', badaspec: 'E_NAME_ADDR',
+  // valid per the RFC, refused on purpose: raw BEL, NUL, DEL (quoted-pairs) in the To every response copies
+  intmeth: 'E_RAW_CTL',
 };
 
 const rows = readTsv('rfc4475/EXPECTED.tsv');
@@ -122,6 +124,15 @@ describe.each(FLAVOURS)('RFC 4475 torture corpus (%s build)', (flavour) => {
       }
     });
   }
+
+  it('intmeth with its three quoted control octets replaced parses, with every other unusual character', () => {
+    const bytes = intmethWithoutControls();
+    const { json, exitCode } = parseCommand(parser, bytes);
+    expect(exitCode).toBe(0);
+    const view = parser.parse(bytes);
+    KEY.intmeth!(view, json);
+    expect(view.header('To')).toMatch(/^"BEL:\\b NUL:\\n DEL:\\d" <sip:1_unusual/);
+  });
 
   it('badvers maps to 505 Version Not Supported', () => {
     const { json } = parseCommand(parser, corpusBytes('rfc4475/badvers.dat'));

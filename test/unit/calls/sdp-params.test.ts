@@ -79,6 +79,29 @@ describe('webhook parameters', () => {
     expect(bag).toEqual({ SipCallId: 'c', 'SipHeader_X-Tenant': 't1', 'SipHeader_x-lower': 'l', 'SipHeader_X-': 'bare' });
     expect(xHeaderParams(undefined, 'SipHeader_')).toEqual({});
   });
+
+  it('drops a caller\'s own X-Twilio-* headers in any case (Twilio\'s names, error 32113)', () => {
+    const parser = createParser();
+    const wire = 'INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n'
+      + 'X-Twilio-CallSid: CAspoofed\r\nx-twilio-accountsid: ACspoofed\r\nX-TWILIO-ApiVersion: 1\r\nX-TwilioFoo: f\r\nX-Twilight: kept\r\nX-Tenant: t1\r\nContent-Length: 0\r\n\r\n';
+    const view = parser.parseDetached(new TextEncoder().encode(wire));
+    expect(xHeaderParams(view, 'SipHeader_')).toEqual({ 'SipHeader_X-Twilight': 'kept', 'SipHeader_X-Tenant': 't1' });
+  });
+
+  it('never passes on a value holding a control character (defence in depth: the parser refuses them)', () => {
+    const parser = createParser();
+    const wire = 'INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n'
+      + 'X-A: one^\r\nX-B: two\r\nX-Tab: a\tb\r\nX-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n';
+    for (const byte of [0x00, 0x07, 0x1b, 0x7f, 0x0d]) {
+      const bytes = new TextEncoder().encode(wire.replace('^', 'b'));
+      const view = parser.parseDetached(bytes);
+      expect(view.error).toBeUndefined();
+      bytes[wire.indexOf('^')] = byte; // as if a parser had let it through: the view reads these bytes
+      const params = xHeaderParams(view, 'SipHeader_');
+      expect(params).toEqual({ 'SipHeader_X-B': 'two', 'SipHeader_X-Tab': 'a\tb', 'SipHeader_X-Folded': 'a b' });
+      for (const v of Object.values(params)) expect(v).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f]/);
+    }
+  });
 });
 
 describe('StatusReporter', () => {

@@ -64,6 +64,14 @@ describe('patchbay CLI', () => {
     expect(json.headers.at(-1)).toEqual({ name: 'Content-Length', raw: 'l', value: '0' });
   });
 
+  it('names a raw control character and its byte offset', async () => {
+    const msg = 'OPTIONS sip:x@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nMax-Forwards: 70\r\nFrom: "a\x07" <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+    const r = await run(['parse', '-'], msg);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ name: 'E_RAW_CTL', offset: msg.indexOf('\x07'), sipStatus: 400 });
+    expect(r.stderr).toMatch(new RegExp(`^patchbay parse: E_RAW_CTL at byte ${msg.indexOf('\x07')}: control character \\(NUL, BEL, ESC, DEL, bare CR\\.\\.\\.\\)`));
+  });
+
   it('applies the Refer-To rules to a REFER', async () => {
     const head = 'REFER sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nMax-Forwards: 70\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>;tag=2\r\nCall-ID: c1\r\nCSeq: 2 REFER\r\n';
     const ok = await run(['parse', '-'], `${head}Refer-To: <sip:agentb@example.com?User-to-User=12%3Bencoding%3Dhex>\r\nContent-Length: 0\r\n\r\n`);

@@ -73,6 +73,7 @@ const transport: TransportStats = {
   out: { requests: { INVITE: 8 }, responses: { 100: 10, 200: 10, 486: 1 }, keepAlives: 2 },
   parseErrors: { E_NO_CALL_ID: 3, PB_ERR_VIA: 1 },
   sendErrors: { PB_ERR_TRANSPORT_SEND: 2 },
+  unanswered: { 'unsafe-header': 5 },
   batching: { batching: true, direct: 100, pooledBatches: 4, pooled: 256, inlineBatches: 2, inline: 10, busyFallbacks: 1, poolFailures: 0, overflows: 0, waiting: 17, peakWaiting: 300 },
 };
 
@@ -168,6 +169,7 @@ describe('GET /metrics', () => {
       expect(value(p, 'patchbay_sip_keepalives_total', { direction: 'in' })).toBe(2);
       expect(value(p, 'patchbay_sip_parse_errors_total', { code: 'E_NO_CALL_ID' })).toBe(3);
       expect(value(p, 'patchbay_sip_send_errors_total', { code: 'PB_ERR_TRANSPORT_SEND' })).toBe(2);
+      expect(value(p, 'patchbay_sip_unanswered_total', { reason: 'unsafe-header' })).toBe(5);
       expect(value(p, 'patchbay_pool_queue_depth')).toBe(17);
       expect(value(p, 'patchbay_pool_queue_depth_peak')).toBe(300);
       expect(value(p, 'patchbay_pool_batches_total', { path: 'pool' })).toBe(4);

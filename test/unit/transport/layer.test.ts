@@ -82,12 +82,33 @@ describe('inbound requests', () => {
   });
 
   it('answers 505 for another SIP version, and stays silent for broken responses and ACKs', async () => {
-    const { clock, peer } = await setup();
+    const { clock, peer, layer } = await setup();
     await peer.t.send(bytesOf(new TextDecoder().decode(options('SIP/2.0/UDP h;branch=z9hG4bKd')).replace('SIP/2.0\r\n', 'SIP/3.0\r\n')), to5080);
     await peer.t.send(bytesOf('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKe\r\n\r\n'), to5080);
     await peer.t.send(bytesOf('ACK sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKf\r\n\r\n'), to5080);
     await clock.flush();
     expect(peer.got.map((m) => m.slice(0, 20))).toEqual(['SIP/2.0 505 Version ']);
+    expect(layer.stats().unanswered).toEqual({ 'not-a-request': 1, ack: 1 });
+  });
+
+  it('copies a folded header into the 400 unfolded (RFC 3261 §7.3.1)', async () => {
+    const { clock, peer } = await setup();
+    await peer.t.send(bytesOf('OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKk\r\nFrom: <sip:a@h>\r\n ;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n'), to5080);
+    await clock.flush();
+    expect(peer.got[0]).toMatch(/^SIP\/2\.0 400 Bad Request\r\n/);
+    expect(peer.got[0]).toContain('\r\nFrom: <sip:a@h> ;tag=1\r\n');
+  });
+
+  it('drops, and counts, a refused request whose Via, From, To, Call-ID or CSeq holds a control character', async () => {
+    const { clock, peer, layer } = await setup();
+    const text = new TextDecoder().decode(options('SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKl'));
+    for (const header of ['Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKl', 'From: <sip:a@h>', 'To: <sip:b@h', 'Call-ID: c', 'CSeq: 1']) {
+      for (const byte of ['\0', '\x07', '\x1b', '\x7f', '\r']) await peer.t.send(bytesOf(text.replace(header, `${header}${byte}`)), to5080);
+    }
+    await clock.flush();
+    expect(peer.got).toEqual([]);
+    expect(layer.stats().parseErrors).toEqual({ E_RAW_CTL: 25 });
+    expect(layer.stats().unanswered).toEqual({ 'unsafe-header': 25 });
   });
 
   it('counts messages in and out by method and status', async () => {
