@@ -28,7 +28,7 @@ import { CallLayer } from './calls/layer.js';
 import { sipUriChecker } from './sip/sip-target.js';
 import { cachedTwimlParser } from './twiml/cache.js';
 import { parseTwiml } from './twiml/parse.js';
-import { createWebhookClient, type WebhookOutcome } from './webhooks/client.js';
+import { createWebhookClient, type WebhookClient, type WebhookOutcome } from './webhooks/client.js';
 import type { TransportStats } from './transport/stats.js';
 
 /** Live counts the daemon reports (leak checks assert they return to zero). */
@@ -52,6 +52,8 @@ export interface Daemon {
   readonly control: CallControl;
   /** SIP message counters of the transport layer. */
   transportStats(): TransportStats;
+  /** The signed webhook client of the calls (the completed callbacks of calls a crash lost go through it too). */
+  readonly webhooks: WebhookClient;
   /** Stop taking calls, let calls finish for up to `graceMs`, BYE the rest, close. */
   drain(graceMs: number): Promise<void>;
   /** Close everything now. */
@@ -203,6 +205,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     calls,
     control,
     transportStats: () => transport.stats(),
+    webhooks,
     async drain(graceMs: number): Promise<void> {
       draining = true;
       log.info('draining', { calls: bridges.size, graceMs });
