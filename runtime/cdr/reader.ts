@@ -46,12 +46,6 @@ export function asCallRecord(value: unknown): CallRecord | undefined {
   return value as CallRecord;
 }
 
-/** @return the record if `value` looks like a completed CallRecord. */
-export function asCompletedRecord(value: unknown): CallRecord | undefined {
-  const record = asCallRecord(value);
-  return record && FINAL_STATUSES.has(record.status) ? record : undefined;
-}
-
 /** The records of one file's lines, in file order. */
 function parseLines(text: string): { records: CallRecord[]; skipped: number; completed: number } {
   const records: CallRecord[] = [];

@@ -54,7 +54,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     let restored: CdrReadResult | undefined;
     if (settings.cdrDir !== undefined) {
-      // read before the writer opens: it starts a new heartbeat
+      // read as the previous process left it (the writer's heartbeat starts once the daemon runs)
       restored = await readCdr(settings.cdrDir, RESTORE_LIMIT);
       cdr = await CdrWriter.open({
         dir: settings.cdrDir, maxBytes: settings.cdrMaxBytes, keep: settings.cdrKeep,
