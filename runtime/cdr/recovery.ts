@@ -34,15 +34,17 @@ export const LOST_CALL_MESSAGE = 'Patchbay stopped during the call; it was close
  */
 export function closeLostCalls(open: readonly CallRecord[], lastAlive: number, now: number): CallRecord[] {
   return open.map((call): CallRecord => {
-    const answered = call.startTime !== undefined;
+    // answered: the store sets startTime with in-progress (a line without it counts from its own time)
+    const startTime = call.startTime ?? (call.status === 'in-progress' ? call.dateUpdated : undefined);
     // never before what the call's own lines show
-    const endTime = Math.max(lastAlive, call.dateUpdated, call.startTime ?? call.dateCreated);
+    const endTime = Math.max(lastAlive, call.dateUpdated, startTime ?? call.dateCreated);
     return {
       ...call,
-      status: answered ? 'completed' : 'failed',
+      status: startTime !== undefined ? 'completed' : 'failed',
+      startTime,
       dateUpdated: Math.max(now, endTime),
       endTime,
-      duration: answered ? Math.max(0, Math.round((endTime - call.startTime!) / 1000)) : 0,
+      duration: startTime !== undefined ? Math.max(0, Math.round((endTime - startTime) / 1000)) : 0,
       errorMessage: call.errorMessage ?? LOST_CALL_MESSAGE,
     };
   });

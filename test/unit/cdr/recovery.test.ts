@@ -82,6 +82,8 @@ describe('recovery of calls lost in a crash', () => {
     const [closed] = closeLostCalls([call], 0, t + 10_000);
     expect(closed).toMatchObject({ status: 'completed', endTime: t + 3000, duration: 0, dateUpdated: t + 10_000 });
     expect(call.status).toBe('in-progress');
+    const noStart = { ...call, startTime: undefined, dateUpdated: t + 4000 };
+    expect(closeLostCalls([noStart], t + 8000, t + 10_000)[0]).toMatchObject({ status: 'completed', startTime: t + 4000, endTime: t + 8000, duration: 4 });
   });
 
   it('takes the newest line as the last sign of life when there is no heartbeat', async () => {
