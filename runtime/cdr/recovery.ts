@@ -8,8 +8,8 @@
  *   answer to the end time;
  * - the end time is the last moment the previous process is known to have
  *   run (its heartbeat or its newest CDR line, whichever is later): the
- *   moment of the crash itself is not known, and it lies at most one
- *   heartbeat (1 s) after that;
+ *   moment of the crash itself is not known, and it lies about one
+ *   heartbeat (1 s) after that at most, unless the process was stalled;
  * - its closing line is fsync'd before anything is sent, and then the
  *   call's completed status callback (statusCallback with
  *   CallStatus completed or failed, as Twilio sends at a call's end,
@@ -23,7 +23,7 @@ import type { CallRecord } from '../calls/record.js';
 import type { WebhookClient, WebhookRequest } from '../webhooks/client.js';
 import type { CdrWriter } from './writer.js';
 
-/** Set on a closed call that had no error of its own (the CDR and event stream show it). */
+/** Set on a closed call that had no error of its own (the CDR shows it; the Call resource JSON has no error field). */
 export const LOST_CALL_MESSAGE = 'Patchbay stopped during the call; it was closed at the next start, ending when Patchbay was last known to run';
 
 /**
