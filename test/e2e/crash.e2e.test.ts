@@ -27,13 +27,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
+import { portBase, startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
 import { startWebApp, type AppRequest, type WebApp } from './webapp.js';
 
 const { VoiceResponse } = twilio.twiml;
 const ACCOUNT = `AC${'c4a5'.repeat(8)}`;
 const TOKEN = 'e2e-crash-token';
-const BASE = 38000 + Number(process.env.PATCHBAY_TEST_PORT_SHIFT ?? '0');
+/** Below the ephemeral range (a client socket's port cannot take a listener's), moved by PATCHBAY_TEST_PORT_SHIFT. */
+const BASE = portBase(700);
 const SIP_PORT = BASE;
 const HTTP_PORT = BASE + 1;
 const UAS_ANSWER = BASE + 2;
