@@ -32,7 +32,7 @@ import { CallLayer } from './calls/layer.js';
 import { sipUriChecker } from './sip/sip-target.js';
 import { cachedTwimlParser } from './twiml/cache.js';
 import { parseTwiml } from './twiml/parse.js';
-import { createWebhookClient, type WebhookOutcome } from './webhooks/client.js';
+import { createWebhookClient, type WebhookClient, type WebhookOutcome } from './webhooks/client.js';
 import type { TransportStats } from './transport/stats.js';
 
 /** Live counts the daemon reports (leak checks assert they return to zero). */
@@ -58,6 +58,8 @@ export interface Daemon {
   transportStats(): TransportStats;
   /** Counters of admission (challenges, failed logins, lockouts) and of the rate limit. */
   admissionStats(): { admission: AdmissionStats; rateLimit: RateLimitStats };
+  /** The signed webhook client of the calls (the completed callbacks of calls a crash lost go through it too). */
+  readonly webhooks: WebhookClient;
   /** Stop taking calls, let calls finish for up to `graceMs`, BYE the rest, close. */
   drain(graceMs: number): Promise<void>;
   /** Close everything now. */
@@ -235,6 +237,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     control,
     transportStats: () => transport.stats(),
     admissionStats: () => ({ admission: admission.stats(), rateLimit: limiter.stats() }),
+    webhooks,
     async drain(graceMs: number): Promise<void> {
       draining = true;
       log.info('draining', { calls: bridges.size, graceMs });

@@ -94,7 +94,7 @@ export class ChildLeg implements DialogHandler {
     const now = Date.now();
     this.record = newCallRecord({
       sid, accountSid: parent.accountSid, parentCallSid: parent.sid, direction: 'outbound-dial',
-      from, to: target.uri, status: 'initiated', dateCreated: now, sipCallId: callId,
+      from, to: target.uri, status: 'initiated', dateCreated: now, sipCallId: callId, statusCallback: target.statusCallback,
     });
     const headers: HeaderField[] = [
       ...(target.route ? [['Route', `<${target.route}>`] as HeaderField] : []),

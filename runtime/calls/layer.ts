@@ -75,6 +75,8 @@ export class CallLayer implements CallControl {
       sid: newSid('CA'), accountSid: ctx.config.accountSid, direction: 'inbound',
       from: uriOf(request.header('From') ?? ''), to: request.requestUri ?? '',
       status: 'ringing', dateCreated: now, sipCallId: request.callId ?? '',
+      // the CDR's start line carries it: a restart after a crash sends the call's completed callback
+      statusCallback: ctx.config.statusCallback ? { url: ctx.config.statusCallback, method: ctx.config.statusCallbackMethod, events: ['completed'] } : undefined,
     });
     ctx.store.create(record);
     const params: Params = {

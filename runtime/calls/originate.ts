@@ -52,9 +52,12 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
   const sid = newSid('CA');
   const callId = newCallId();
   const now = Date.now();
+  const callback = request.statusCallback
+    ? { url: request.statusCallback, method: request.statusCallbackMethod ?? 'POST', events: request.statusCallbackEvent?.length ? request.statusCallbackEvent : ['completed' as const] }
+    : undefined;
   const record = newCallRecord({
     sid, accountSid: ctx.config.accountSid, direction: 'outbound-api', from: request.from, to: checked.uri,
-    status: 'queued', dateCreated: now, sipCallId: callId,
+    status: 'queued', dateCreated: now, sipCallId: callId, statusCallback: callback,
   });
   const headers: HeaderField[] = [
     ['Max-Forwards', '70'],
@@ -69,9 +72,7 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
     ...checked.headers.map((h): HeaderField => [h.name, h.value]),
     ['Content-Type', 'application/sdp'],
   ];
-  const status = new StatusReporter(ctx.webhooks, request.statusCallback
-    ? { url: request.statusCallback, method: request.statusCallbackMethod ?? 'POST', events: request.statusCallbackEvent?.length ? request.statusCallbackEvent : ['completed'] }
-    : undefined, (code, message) => ctx.alert(sid, 'warning', code, message));
+  const status = new StatusReporter(ctx.webhooks, callback, (code, message) => ctx.alert(sid, 'warning', code, message));
   const relay = new Relay();
   const ring: { timer?: ReturnType<typeof setTimeout> } = {};
   let timedOut = false;

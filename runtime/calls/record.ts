@@ -39,6 +39,12 @@ export interface CallRecord {
   /** Last error on the call (Twilio code and message), if any. */
   errorCode?: number;
   errorMessage?: string;
+  /**
+   * Where the call's status callbacks go, when it has them. Not part of the
+   * API's JSON; the CDR keeps it so that a restart can send the completed
+   * callback of a call the previous process lost (runtime/cdr/recovery.ts).
+   */
+  statusCallback?: { url: string; method: 'GET' | 'POST'; events: readonly ('initiated' | 'ringing' | 'answered' | 'completed')[] };
 }
 
 /** The fields a new record is made from. */
@@ -67,6 +73,7 @@ export function newCallRecord(init: NewCallRecord): CallRecord {
     sipResponseCode: init.sipResponseCode,
     errorCode: init.errorCode,
     errorMessage: init.errorMessage,
+    statusCallback: init.statusCallback,
   };
 }
 

@@ -1,8 +1,11 @@
 /**
  * `patchbay serve`: run the daemon until SIGTERM/SIGINT, then drain.
  *
- * Start-up order: the daemon, then the completed calls read back from the
- * CDR (when a CDR directory is set) into the call store, the CDR writer, the
+ * Start-up order: the CDR read back and its writer opened (when a CDR
+ * directory is set), the daemon, the writer attached to its call store (in
+ * the same tick: no call starts unrecorded), the completed calls restored,
+ * the calls the previous process lost closed (their closing lines fsync'd,
+ * then their completed status callbacks sent, see cdr/recovery.ts), the
  * metrics and the HTTP side. Shutdown: drain the daemon, close HTTP, then
  * flush and close the CDR writer.
  */
@@ -13,7 +16,8 @@ import type { WebhookOutcome } from '../webhooks/client.js';
 import { startHttp } from '../http/server.js';
 import { Metrics } from '../metrics/metrics.js';
 import { CdrWriter, attachCdr } from '../cdr/writer.js';
-import { readCdr } from '../cdr/reader.js';
+import { readCdr, type CdrReadResult } from '../cdr/reader.js';
+import { closeLostCallsDurably, sendLostCallbacks } from '../cdr/recovery.js';
 
 /** Completed calls restored from the CDR at start-up (the store's window). */
 const RESTORE_LIMIT = 10_000;
@@ -44,19 +48,38 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let cdr: CdrWriter | undefined;
   let detachCdr: (() => void) | undefined;
   let metrics: Metrics | undefined;
+  /** The completed callbacks of the calls the previous process lost, while they are sent. */
+  let lostCallbacks: Promise<unknown> = Promise.resolve();
+  const cdrLog = log.child('cdr');
   try {
-    daemon = await startDaemon(config, log, { onWebhook: (outcome) => observeWebhook?.(outcome) });
+    let restored: CdrReadResult | undefined;
     if (settings.cdrDir !== undefined) {
-      const restored = await readCdr(settings.cdrDir, RESTORE_LIMIT);
-      daemon.calls.restore(restored.records);
-      log.info('cdr restored', { dir: settings.cdrDir, calls: restored.records.length, skippedLines: restored.skipped, files: restored.files.length });
-      const cdrLog = log.child('cdr');
-      const writer = await CdrWriter.open({
+      // read as the previous process left it (the writer's heartbeat starts once the daemon runs)
+      restored = await readCdr(settings.cdrDir, RESTORE_LIMIT);
+      cdr = await CdrWriter.open({
         dir: settings.cdrDir, maxBytes: settings.cdrMaxBytes, keep: settings.cdrKeep,
         onError: (error) => cdrLog.error('cdr write failed', { error: error.message }),
       });
-      cdr = writer;
-      detachCdr = attachCdr(daemon.calls, writer);
+    }
+    daemon = await startDaemon(config, log, { onWebhook: (outcome) => observeWebhook?.(outcome) });
+    if (cdr && restored) {
+      detachCdr = attachCdr(daemon.calls, cdr);
+      cdr.startHeartbeat();
+      daemon.calls.restore(restored.records);
+      // closed only by a daemon that runs: one that failed to start leaves them to the next start
+      const { closed, durable } = await closeLostCallsDurably(cdr, restored.open, restored.lastAlive);
+      daemon.calls.restore(closed);
+      log.info('cdr restored', {
+        dir: settings.cdrDir, calls: restored.records.length, lostCalls: closed.length, skippedLines: restored.skipped, files: restored.files.length,
+        lastAlive: restored.lastAlive > 0 ? new Date(restored.lastAlive).toISOString() : null,
+      });
+      if (closed.length > 0 && !durable) {
+        cdrLog.error('lost calls closed but their records not written: their status callbacks are not sent', { calls: closed.map((c) => c.sid) });
+      } else if (closed.length > 0) {
+        for (const c of closed) cdrLog.info('lost call closed', { callSid: c.sid, status: c.status, endTime: new Date(c.endTime!).toISOString(), duration: c.duration });
+        lostCallbacks = sendLostCallbacks(daemon.webhooks, closed, (call, code, message) => cdrLog.warn('lost call status callback failed', { callSid: call.sid, code, message }))
+          .then((r) => cdrLog.info('lost calls reported', { ...r }));
+      }
     }
     const d = daemon;
     const writer = cdr;
@@ -69,6 +92,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     });
   } catch (err) {
     log.error('cannot start', { error: (err as Error).message });
+    await lostCallbacks;
     detachCdr?.();
     metrics?.close();
     await cdr?.close();
@@ -83,7 +107,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info('stopping', { signal, graceSeconds: config.drainGraceSeconds });
-      void daemon.drain(config.drainGraceSeconds * 1000).then(async () => {
+      void Promise.all([daemon.drain(config.drainGraceSeconds * 1000), lostCallbacks]).then(async () => {
         http.close();
         metrics?.close();
         detachCdr?.();

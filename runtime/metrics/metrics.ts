@@ -215,11 +215,11 @@ export class Metrics {
     const { cdr } = this.#sources;
     if (!cdr) return;
     const c = cdr();
-    x.counter('patchbay_cdr_records_total', 'Call records written and fsync\'d.', [{ value: c.records }]);
+    x.counter('patchbay_cdr_records_total', 'CDR lines (call starts, answers and ends) written and fsync\'d.', [{ value: c.records }]);
     x.counter('patchbay_cdr_syncs_total', 'fsync calls of the CDR file.', [{ value: c.syncs }]);
     x.counter('patchbay_cdr_rotations_total', 'CDR file rotations.', [{ value: c.rotations }]);
     x.counter('patchbay_cdr_errors_total', 'Failed CDR writes (retried).', [{ value: c.errors }]);
     x.counter('patchbay_cdr_dropped_total', 'Call records dropped after repeated write failures.', [{ value: c.dropped }]);
-    x.gauge('patchbay_cdr_pending', 'Call records waiting for the next fsync.', [{ value: c.pending }]);
+    x.gauge('patchbay_cdr_pending', 'CDR lines waiting for the next fsync.', [{ value: c.pending }]);
   }
 }

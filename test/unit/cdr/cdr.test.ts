@@ -1,7 +1,7 @@
 /**
- * The CDR: completed calls appended as JSON lines, fsync'd in batches,
- * rotated and pruned, and read back into a new store after a restart —
- * including a last line torn by a crash.
+ * The CDR: a call's record appended as a JSON line when it starts, is
+ * answered and ends, fsync'd in batches, rotated and pruned, and read back
+ * into a new store after a restart — including a last line torn by a crash.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ describe('CDR', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('keeps completed calls across a restart: write, close, read back into a new store', async () => {
+  it('keeps calls across a restart: a line at start, answer and end; completed ones read back, a live one open', async () => {
     const store = new CallStore();
     const writer = await CdrWriter.open({ dir });
     const detach = attachCdr(store, writer);
@@ -53,15 +53,18 @@ describe('CDR', () => {
     store.create({ sid: live, accountSid: 'AC', direction: 'inbound', from: 'x', to: 'y', status: 'ringing', dateCreated: Date.now(), dateUpdated: Date.now() });
     detach();
     await writer.close();
-    expect(writer.stats).toMatchObject({ records: 3, pending: 0, errors: 0 });
+    // completed: start, in-progress, completed; busy: start, busy; live: start
+    expect(writer.stats).toMatchObject({ records: 9, pending: 0, errors: 0, open: 1 });
 
-    const lines = (await readFile(join(dir, 'calls.jsonl'), 'utf8')).trimEnd().split('\n');
-    expect(lines).toHaveLength(3);
-    expect(JSON.parse(lines[1]!)).toMatchObject({ sid: sids[1], status: 'busy', duration: 0 });
+    const lines = (await readFile(join(dir, 'calls.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as CallRecord);
+    expect(lines.map((l) => l.status)).toEqual(['queued', 'in-progress', 'completed', 'queued', 'busy', 'queued', 'in-progress', 'completed', 'ringing']);
+    expect(lines[4]).toMatchObject({ sid: sids[1], status: 'busy', duration: 0 });
+    expect(lines[1]!.startTime).toBeTypeOf('number');
 
     const restarted = new CallStore();
-    const { records, skipped } = await readCdr(dir);
+    const { records, open, skipped } = await readCdr(dir);
     expect(skipped).toBe(0);
+    expect(open.map((c) => c.sid)).toEqual([live]);
     restarted.restore(records);
     expect(restarted.list().map((c) => c.sid).sort()).toEqual([...sids].sort());
     const first = restarted.get(sids[0]!)!;
@@ -112,7 +115,7 @@ describe('CDR', () => {
     expect(again.skipped).toBe(1);
   });
 
-  it('skips lines that are not completed call records', async () => {
+  it('skips lines that are not call records; one whose last line is not final is an open call', async () => {
     const good = record(1);
     await writeFile(join(dir, 'calls.jsonl'), [
       JSON.stringify(good), '{}', 'null', '[1,2]', JSON.stringify({ ...record(2), status: 'in-progress' }),
@@ -120,11 +123,12 @@ describe('CDR', () => {
     ].join('\n'));
     const read = await readCdr(dir);
     expect(read.records.map((r) => r.sid)).toEqual([good.sid]);
-    expect(read.skipped).toBe(6);
+    expect(read.open.map((r) => r.status)).toEqual(['in-progress']);
+    expect(read.skipped).toBe(5);
   });
 
   it('reads a missing directory as empty', async () => {
-    expect(await readCdr(join(dir, 'nope'))).toEqual({ records: [], skipped: 0, files: [] });
+    expect(await readCdr(join(dir, 'nope'))).toEqual({ records: [], open: [], skipped: 0, files: [], lastAlive: 0 });
   });
 
   it('rotates past maxBytes, keeps K rotated files and reads them all back oldest first', async () => {
@@ -145,7 +149,7 @@ describe('CDR', () => {
     expect(rotated).toHaveLength(2);
     expect(rotated.every((n) => /^calls-\d{8}T\d{9}Z\.jsonl$/.test(n))).toBe(true);
     expect(rotated[0]! < rotated[1]!).toBe(true);
-    expect((await readdir(dir)).sort()).toEqual([...rotated, 'calls.jsonl'].sort());
+    expect((await readdir(dir)).sort()).toEqual([...rotated, 'calls.heartbeat', 'calls.jsonl'].sort());
     const read = await readCdr(dir);
     expect(read.files).toEqual([...rotated, 'calls.jsonl']);
     // 4 rotations of 3 records, 2 kept: the newest 6 rotated plus the 2 live ones
