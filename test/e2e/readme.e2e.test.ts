@@ -1,6 +1,6 @@
 /**
- * The README's shell examples, run as written: "TwiML in five lines" and the
- * blind transfer. The application is the README's own JavaScript block,
+ * The README's shell examples, run as written: "TwiML in five lines", the
+ * blind transfer, and the HTTP side's twilio-client and curl snippets. The application is the README's own JavaScript block,
  * written to a temporary folder; each command line of the README's shell
  * block is run through `sh -c` in the repository folder, in order, the
  * long-running ones (the app, `npm start`, SIPp agents) started first and
@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,16 +31,18 @@ interface Started {
   line: string;
   child: ChildProcess;
   output: () => string;
+  stdout: () => string;
   exited: Promise<number | null>;
 }
 
 function start(line: string): Started {
   const child = spawn('sh', ['-c', `exec ${line}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); stdout += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { line, child, output: () => out, exited };
+  return { line, child, output: () => out, stdout: () => stdout, exited };
 }
 
 /** Poll `check` every 50 ms until it holds or `timeoutMs` passes. */
@@ -92,7 +94,7 @@ describe.skipIf(!enabled)('the README examples, run as written', () => {
    * Run one example: write the app, start the app and Patchbay, then the SIPp agents (UAS lines, no remote),
    * then the caller; every SIPp must exit 0.
    */
-  async function runExample(appBlock: string, appName: string, shBlock: string, base: number, ports: number[]): Promise<Started> {
+  async function runExample(appBlock: string, appName: string, shBlock: string, base: number, ports: number[]): Promise<{ patchbay: Started; map: Record<number, number>; http: number }> {
     if (!haveSipp()) throw new Error('sipp is not installed: apt-get install -y sip-tester');
     const readmePorts = [3000, 3001, 5060, 5070, 5071, 5080];
     const map = Object.fromEntries(readmePorts.map((p, i) => [p, base + i]));
@@ -125,18 +127,35 @@ describe.skipIf(!enabled)('the README examples, run as written', () => {
       const code = await Promise.race([s.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
       expect(code, `${s.line}\n${s.output().slice(-3000)}\n--- patchbay:\n${patchbay.output().slice(-3000)}`).toBe(0);
     }
-    return patchbay;
+    return { patchbay, map, http };
   }
 
-  it('TwiML in five lines: app.mjs and the four commands; both SIPp instances exit 0', async () => {
+  it('TwiML in five lines: app.mjs and the four commands, both SIPp instances exit 0; then the HTTP side\'s twilio client and curl snippets against that daemon', async () => {
     const heading = 'TwiML in five lines';
-    const patchbay = await runExample(readmeBlock(heading, 'createServer').text, 'app.mjs', readmeBlock(heading, 'node app.mjs').text, BASE, [3000]);
+    const { patchbay, map, http } = await runExample(readmeBlock(heading, 'createServer').text, 'app.mjs', readmeBlock(heading, 'node app.mjs').text, BASE, [3000]);
     expect(patchbay.output()).toContain('"msg":"call ended"');
+
+    // the HTTP side's snippets against this daemon (--auth-token my-secret): the official client places
+    // and ends a call, curl lists it; 8080 is this daemon's HTTP port, 3000 and 5070 as above
+    const move = (text: string): string => text.replace(/\b(8080|3000|5070)\b/g, (p) => String(p === '8080' ? http : map[Number(p)]));
+    const rest = 'The HTTP side: Calls API, events, metrics, CDR';
+    mkdirSync(join(ROOT, 'test', '.tmp'), { recursive: true });
+    const file = join(ROOT, 'test', '.tmp', 'readme-rest.mjs');
+    writeFileSync(file, `${move(readmeBlock(rest, "from 'twilio'").text)}console.log(call.sid);\n`);
+    const client = start(`node ${file}`);
+    running.push(client);
+    expect(await client.exited, client.output()).toBe(0);
+    const sid = client.stdout().trim();
+    expect(sid).toMatch(/^CA[0-9a-f]{32}$/);
+    const curl = start(move(readmeBlock(rest, 'curl -u').text.trim()));
+    running.push(curl);
+    expect(await curl.exited, curl.output()).toBe(0);
+    expect((JSON.parse(curl.stdout()) as { calls: Array<{ sid: string }> }).calls.map((c) => c.sid)).toContain(sid);
   });
 
   it('Blind transfer: refer-app.mjs and the five commands; agent A REFERs the caller to agent B, every SIPp exits 0', async () => {
     const heading = 'Blind transfer: inbound SIP REFER';
-    const patchbay = await runExample(readmeBlock(heading, 'ReferTransferTarget').text, 'refer-app.mjs', readmeBlock(heading, 'node refer-app.mjs').text, BASE + 20, [3001]);
+    const { patchbay } = await runExample(readmeBlock(heading, 'ReferTransferTarget').text, 'refer-app.mjs', readmeBlock(heading, 'node refer-app.mjs').text, BASE + 20, [3001]);
     expect(patchbay.output()).toMatch(/"msg":"call ended".*"direction":"outbound-dial".*"to":"sip:agentb@/);
   });
 });
