@@ -83,6 +83,7 @@ try {
   const parser = await instantiateParser(await fetch('/build/release.wasm'));
   const enc = new TextEncoder();
   result.abiVersion = parser.abiVersion;
+  result.fromPromise = (await instantiateParser(fetch('/build/release.wasm'))).abiVersion;
   result.parsed = {};
   for (const [name, text] of Object.entries(messages)) result.parsed[name] = parser.parse(enc.encode(text));
 } catch (e) {
@@ -113,6 +114,7 @@ interface Parsed {
 interface PageResult {
   infra?: { abiVersion: number; exports: string[] };
   abiVersion?: number;
+  fromPromise?: number;
   parsed?: Record<string, Parsed>;
   error?: string;
 }
@@ -170,6 +172,11 @@ describe.skipIf(skip)('embedding in a headless browser (Chromium)', () => {
   it('imports embed.js in the browser and instantiates the parser', () => {
     expect(result.error).toBeUndefined();
     expect(result.abiVersion).toBe(1);
+  });
+
+  it('instantiates from the promise fetch() returns, as WebAssembly.instantiateStreaming does', () => {
+    expect(result.error).toBeUndefined();
+    expect(result.fromPromise).toBe(1);
   });
 
   it('parses an INVITE', () => {
