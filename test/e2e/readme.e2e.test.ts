@@ -13,7 +13,6 @@
  *   - `node app.mjs` / `node refer-app.mjs` run the file in the temporary folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +20,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { haveSipp, sippSuiteEnabled } from './sipp.js';
 import { readmeBlock } from '../support/readme.js';
+import { udpBound } from './udp-bound.js';
 import { ROOT } from '../support/wasm.js';
 
 const enabled = sippSuiteEnabled();
@@ -58,13 +58,6 @@ const tcpAnswers = (port: number): Promise<boolean> => new Promise((resolve) => 
   const s = connect(port, '127.0.0.1');
   s.once('connect', () => { s.destroy(); resolve(true); });
   s.once('error', () => resolve(false));
-});
-
-/** True once something (SIPp) has bound UDP `port` on 127.0.0.1. */
-const udpBound = (port: number): Promise<boolean> => new Promise((resolve) => {
-  const s = createSocket('udp4');
-  s.once('error', () => resolve(true));
-  s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
 });
 
 /** The README's command lines with the ports moved and the comments cut. */
