@@ -4,6 +4,9 @@
  * option has all three spellings; `patchbay serve --help` prints the table.
  */
 import { readFileSync } from 'node:fs';
+import { ConfigError, JSON_SHAPES as J, applyFile, renamed, type KeyedOption } from './config-schema.js';
+
+export { ConfigError } from './config-schema.js';
 
 /** One SIP listener. */
 export interface ListenConfig {
@@ -161,16 +164,9 @@ export function defaultConfig(): Config {
   };
 }
 
-/** A configuration problem, reported to the user with the option that caused it. */
-export class ConfigError extends Error {
-  readonly code = 'PB_ERR_CONFIG_INVALID';
-}
-
-interface OptionSpec {
-  flag: string;
-  env: string;
+/** One option: its flag, variable and config-file key (runtime/config-schema.ts reads the file). */
+interface OptionSpec extends KeyedOption {
   help: string;
-  apply(config: Config, value: string): void;
 }
 
 function int(name: string, value: string, min: number, max: number): number {
@@ -216,73 +212,74 @@ export function parseListen(value: string): ListenConfig[] {
 
 /** The options, in --help order. */
 export const OPTIONS: OptionSpec[] = [
-  { flag: '--listen', env: 'PATCHBAY_LISTEN', help: 'SIP listeners, comma-separated transport:host:port (default udp:127.0.0.1:5060,tcp:127.0.0.1:5060)', apply: (c, v) => { c.sip.listen = parseListen(v); } },
-  { flag: '--tls-cert', env: 'PATCHBAY_TLS_CERT', help: 'PEM certificate for tls listeners', apply: (c, v) => { c.sip.tlsCert = v; } },
-  { flag: '--tls-key', env: 'PATCHBAY_TLS_KEY', help: 'PEM private key for tls listeners', apply: (c, v) => { c.sip.tlsKey = v; } },
-  { flag: '--tls-ca', env: 'PATCHBAY_TLS_CA', help: 'PEM CA bundle trusted when calling out over TLS (default: the system roots)', apply: (c, v) => { c.sip.tlsCa = v; } },
-  { flag: '--http', env: 'PATCHBAY_HTTP', help: 'HTTP API host:port (default 127.0.0.1:8080)', apply: (c, v) => {
+  { flag: '--listen', env: 'PATCHBAY_LISTEN', key: 'sip.listen', json: J.listeners, help: 'SIP listeners, comma-separated transport:host:port (default udp:127.0.0.1:5060,tcp:127.0.0.1:5060)', apply: (c, v) => { c.sip.listen = parseListen(v); } },
+  { flag: '--tls-cert', env: 'PATCHBAY_TLS_CERT', key: 'sip.tlsCert', help: 'PEM certificate for tls listeners', apply: (c, v) => { c.sip.tlsCert = v; } },
+  { flag: '--tls-key', env: 'PATCHBAY_TLS_KEY', key: 'sip.tlsKey', help: 'PEM private key for tls listeners', apply: (c, v) => { c.sip.tlsKey = v; } },
+  { flag: '--tls-ca', env: 'PATCHBAY_TLS_CA', key: 'sip.tlsCa', help: 'PEM CA bundle trusted when calling out over TLS (default: the system roots)', apply: (c, v) => { c.sip.tlsCa = v; } },
+  { flag: '--http', env: 'PATCHBAY_HTTP', key: 'http', json: J.hostPort, help: 'HTTP API host:port (default 127.0.0.1:8080)', apply: (c, v) => {
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(v);
     if (!m) throw new ConfigError(`--http: expected host:port, got "${v}"`);
     c.http = { host: m[1]!.replace(/^\[|\]$/g, ''), port: int('--http port', m[2]!, 0, 65535) };
   } },
-  { flag: '--route', env: 'PATCHBAY_ROUTE', help: 'static route: bridge every inbound call to this SIP URI', apply: (c, v) => { c.route = v; } },
-  { flag: '--route-auth', env: 'PATCHBAY_ROUTE_AUTH', help: 'user:password answering the static route\'s digest challenges', apply: (c, v) => {
+  { flag: '--route', env: 'PATCHBAY_ROUTE', key: 'route', help: 'static route: bridge every inbound call to this SIP URI', apply: (c, v) => { c.route = v; } },
+  { flag: '--route-auth', env: 'PATCHBAY_ROUTE_AUTH', key: 'routeAuth', json: J.userPassword, help: 'user:password answering the static route\'s digest challenges', apply: (c, v) => {
     const i = v.indexOf(':');
     if (i <= 0) throw new ConfigError(`--route-auth: expected user:password, got "${v}"`);
     c.routeAuth = { username: v.slice(0, i), password: v.slice(i + 1) };
   } },
-  { flag: '--realm', env: 'PATCHBAY_REALM', help: 'digest realm for inbound authentication (default patchbay)', apply: (c, v) => { c.auth.realm = v; } },
-  { flag: '--allow', env: 'PATCHBAY_ALLOW', help: 'CIDR allow list for inbound SIP, comma-separated (default loopback); "none" clears it', apply: (c, v) => { c.auth.allow = v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean); } },
-  { flag: '--credentials', env: 'PATCHBAY_CREDENTIALS', help: 'inbound digest credentials, comma-separated user:password', apply: (c, v) => {
+  { flag: '--realm', env: 'PATCHBAY_REALM', key: 'auth.realm', help: 'digest realm for inbound authentication (default patchbay)', apply: (c, v) => { c.auth.realm = v; } },
+  { flag: '--allow', env: 'PATCHBAY_ALLOW', key: 'auth.allow', json: J.list, help: 'CIDR allow list for inbound SIP, comma-separated (default loopback); "none" clears it', apply: (c, v) => { c.auth.allow = v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean); } },
+  { flag: '--credentials', env: 'PATCHBAY_CREDENTIALS', key: 'auth.credentials', json: J.userPasswords, help: 'inbound digest credentials, comma-separated user:password', apply: (c, v) => {
     c.auth.credentials = v.split(',').filter(Boolean).map((pair) => {
       const i = pair.indexOf(':');
       if (i <= 0) throw new ConfigError(`--credentials: expected user:password, got "${pair}"`);
       return { username: pair.slice(0, i), password: pair.slice(i + 1) };
     });
   } },
-  { flag: '--digest-algorithms', env: 'PATCHBAY_DIGEST_ALGORITHMS', help: 'challenge algorithms, most preferred first (default SHA-256,MD5; MD5-only clients that read only the first challenge need MD5 first)', apply: (c, v) => {
+  { flag: '--digest-algorithms', env: 'PATCHBAY_DIGEST_ALGORITHMS', key: 'auth.algorithms', json: J.list, help: 'challenge algorithms, most preferred first (default SHA-256,MD5; MD5-only clients that read only the first challenge need MD5 first)', apply: (c, v) => {
     const list = v.split(',').map((a) => a.trim().toUpperCase());
     if (list.length === 0 || list.some((a) => a !== 'SHA-256' && a !== 'MD5')) throw new ConfigError(`--digest-algorithms: expected SHA-256 and/or MD5, got "${v}"`);
     c.auth.algorithms = list as Config['auth']['algorithms'];
   } },
-  { flag: '--rate-limit', env: 'PATCHBAY_RATE_LIMIT', help: 'new SIP requests allowed per source per --rate-limit-window; more get 503 (the first 3), then are dropped (default 1000; 0 = off)', apply: (c, v) => { c.auth.rateLimit = int('--rate-limit', v, 0, 1_000_000); } },
-  { flag: '--rate-limit-window', env: 'PATCHBAY_RATE_LIMIT_WINDOW', help: 'seconds the rate limit counts requests over (default 2)', apply: (c, v) => { c.auth.rateLimitWindowSeconds = int('--rate-limit-window', v, 1, 3600); } },
-  { flag: '--rate-limit-block', env: 'PATCHBAY_RATE_LIMIT_BLOCK', help: 'seconds a source over the rate limit stays blocked, renewed while it floods (default 60)', apply: (c, v) => { c.auth.rateLimitBlockSeconds = int('--rate-limit-block', v, 1, 86400); } },
-  { flag: '--rate-limit-exempt', env: 'PATCHBAY_RATE_LIMIT_EXEMPT', help: 'CIDRs never rate-limited, comma-separated (default loopback); "none" clears it', apply: (c, v) => { c.auth.rateLimitExempt = v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean); } },
-  { flag: '--max-tracked-sources', env: 'PATCHBAY_MAX_TRACKED_SOURCES', help: 'most sources the rate limit and the login lockout remember, each; the least recently active go first (default 16384)', apply: (c, v) => { c.auth.maxTrackedSources = int('--max-tracked-sources', v, 1, 10_000_000); } },
-  { flag: '--auth-lockout', env: 'PATCHBAY_AUTH_LOCKOUT', help: 'failed digest attempts per --auth-lockout-window that lock out a source or user (default 10; 0 = off)', apply: (c, v) => { c.auth.lockoutFailures = int('--auth-lockout', v, 0, 1_000_000); } },
-  { flag: '--auth-lockout-window', env: 'PATCHBAY_AUTH_LOCKOUT_WINDOW', help: 'seconds failed attempts are counted over (default 60)', apply: (c, v) => { c.auth.lockoutWindowSeconds = int('--auth-lockout-window', v, 1, 86400); } },
-  { flag: '--auth-lockout-time', env: 'PATCHBAY_AUTH_LOCKOUT_TIME', help: 'seconds a locked-out source or user gets 503 with Retry-After, even with the right password (default 60)', apply: (c, v) => { c.auth.lockoutSeconds = int('--auth-lockout-time', v, 1, 86400); } },
-  { flag: '--t1', env: 'PATCHBAY_T1', help: 'RFC 3261 timer T1 in ms (default 500)', apply: (c, v) => { c.sip.t1 = int('--t1', v, 1, 60000); } },
-  { flag: '--t2', env: 'PATCHBAY_T2', help: 'RFC 3261 timer T2 in ms (default 4000)', apply: (c, v) => { c.sip.t2 = int('--t2', v, 1, 600000); } },
-  { flag: '--t4', env: 'PATCHBAY_T4', help: 'RFC 3261 timer T4 in ms (default 5000)', apply: (c, v) => { c.sip.t4 = int('--t4', v, 1, 600000); } },
-  { flag: '--timer-d', env: 'PATCHBAY_TIMER_D', help: 'RFC 3261 timer D in ms (default 32000, the RFC minimum over UDP)', apply: (c, v) => { c.sip.timerD = int('--timer-d', v, 0, 600000); } },
-  { flag: '--udp-recv-buffer', env: 'PATCHBAY_UDP_RECV_BUFFER', help: 'UDP receive buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.rmem_max)', apply: (c, v) => { c.sip.udpRecvBuffer = int('--udp-recv-buffer', v, 0, 2147483647); } },
-  { flag: '--udp-send-buffer', env: 'PATCHBAY_UDP_SEND_BUFFER', help: 'UDP send buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.wmem_max)', apply: (c, v) => { c.sip.udpSendBuffer = int('--udp-send-buffer', v, 0, 2147483647); } },
-  { flag: '--tcp-max-connections', env: 'PATCHBAY_TCP_MAX_CONNECTIONS', help: 'most inbound TCP/TLS connections per listener; the last eighth only for sources holding fewer than 4 (default 4096)', apply: (c, v) => { c.sip.tcpMaxConnections = int('--tcp-max-connections', v, 1, 1_000_000); } },
-  { flag: '--tcp-max-per-source', env: 'PATCHBAY_TCP_MAX_PER_SOURCE', help: 'most inbound TCP/TLS connections from one source address (an IPv6 /64 counts as one) per listener (default 128)', apply: (c, v) => { c.sip.tcpMaxConnectionsPerSource = int('--tcp-max-per-source', v, 1, 1_000_000); } },
-  { flag: '--tcp-message-timeout', env: 'PATCHBAY_TCP_MESSAGE_TIMEOUT', help: 'seconds a TCP/TLS message (or TLS handshake) may take from first to last byte, else the connection closes (default 20)', apply: (c, v) => { c.sip.tcpMessageTimeoutSeconds = int('--tcp-message-timeout', v, 1, 3600); } },
-  { flag: '--tcp-idle-timeout', env: 'PATCHBAY_TCP_IDLE_TIMEOUT', help: 'seconds a TCP/TLS connection may go without a complete message either way (default 180)', apply: (c, v) => { c.sip.tcpIdleTimeoutSeconds = int('--tcp-idle-timeout', v, 1, 86400); } },
-  { flag: '--max-message-bytes', env: 'PATCHBAY_MAX_MESSAGE_BYTES', help: 'largest SIP message accepted (default 65535)', apply: (c, v) => { c.parser.maxMessageBytes = int('--max-message-bytes', v, 512, 1 << 20); } },
-  { flag: '--max-headers', env: 'PATCHBAY_MAX_HEADERS', help: 'most header entries per message (default 256)', apply: (c, v) => { c.parser.maxHeaders = int('--max-headers', v, 8, 1024); } },
-  { flag: '--pool', env: 'PATCHBAY_POOL', help: 'parse UDP in a worker pool in batches: on|off (default off)', apply: (c, v) => { c.parser.pool = onOff('--pool', v); } },
-  { flag: '--pool-threads', env: 'PATCHBAY_POOL_THREADS', help: 'worker threads for the parser pool (default 1)', apply: (c, v) => { c.parser.poolThreads = int('--pool-threads', v, 1, 64); } },
-  { flag: '--ring-timeout', env: 'PATCHBAY_RING_TIMEOUT', help: 'seconds the static route rings before CANCEL (default 60)', apply: (c, v) => { c.ringTimeoutSeconds = int('--ring-timeout', v, 1, 600); } },
-  { flag: '--drain-grace', env: 'PATCHBAY_DRAIN_GRACE', help: 'seconds calls may go on after SIGTERM (default 30)', apply: (c, v) => { c.drainGraceSeconds = int('--drain-grace', v, 0, 86400); } },
-  { flag: '--account-sid', env: 'PATCHBAY_ACCOUNT_SID', help: 'AccountSid (AC + 32 hex) for webhooks and the REST API', apply: (c, v) => {
+  { flag: '--rate-limit', env: 'PATCHBAY_RATE_LIMIT', key: 'auth.rateLimit', json: J.integer, help: 'new SIP requests allowed per source per --rate-limit-window; more get 503 (the first 3), then are dropped (default 1000; 0 = off)', apply: (c, v) => { c.auth.rateLimit = int('--rate-limit', v, 0, 1_000_000); } },
+  { flag: '--rate-limit-window', env: 'PATCHBAY_RATE_LIMIT_WINDOW', key: 'auth.rateLimitWindowSeconds', json: J.integer, help: 'seconds the rate limit counts requests over (default 2)', apply: (c, v) => { c.auth.rateLimitWindowSeconds = int('--rate-limit-window', v, 1, 3600); } },
+  { flag: '--rate-limit-block', env: 'PATCHBAY_RATE_LIMIT_BLOCK', key: 'auth.rateLimitBlockSeconds', json: J.integer, help: 'seconds a source over the rate limit stays blocked, renewed while it floods (default 60)', apply: (c, v) => { c.auth.rateLimitBlockSeconds = int('--rate-limit-block', v, 1, 86400); } },
+  { flag: '--rate-limit-exempt', env: 'PATCHBAY_RATE_LIMIT_EXEMPT', key: 'auth.rateLimitExempt', json: J.list, help: 'CIDRs never rate-limited, comma-separated (default loopback); "none" clears it', apply: (c, v) => { c.auth.rateLimitExempt = v === 'none' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean); } },
+  { flag: '--max-tracked-sources', env: 'PATCHBAY_MAX_TRACKED_SOURCES', key: 'auth.maxTrackedSources', json: J.integer, help: 'most sources the rate limit and the login lockout remember, each; the least recently active go first (default 16384)', apply: (c, v) => { c.auth.maxTrackedSources = int('--max-tracked-sources', v, 1, 10_000_000); } },
+  { flag: '--auth-lockout', env: 'PATCHBAY_AUTH_LOCKOUT', key: 'auth.lockoutFailures', json: J.integer, help: 'failed digest attempts per --auth-lockout-window that lock out a source or user (default 10; 0 = off)', apply: (c, v) => { c.auth.lockoutFailures = int('--auth-lockout', v, 0, 1_000_000); } },
+  { flag: '--auth-lockout-window', env: 'PATCHBAY_AUTH_LOCKOUT_WINDOW', key: 'auth.lockoutWindowSeconds', json: J.integer, help: 'seconds failed attempts are counted over (default 60)', apply: (c, v) => { c.auth.lockoutWindowSeconds = int('--auth-lockout-window', v, 1, 86400); } },
+  { flag: '--auth-lockout-time', env: 'PATCHBAY_AUTH_LOCKOUT_TIME', key: 'auth.lockoutSeconds', json: J.integer, help: 'seconds a locked-out source or user gets 503 with Retry-After, even with the right password (default 60)', apply: (c, v) => { c.auth.lockoutSeconds = int('--auth-lockout-time', v, 1, 86400); } },
+  { flag: '--t1', env: 'PATCHBAY_T1', key: 'sip.t1', json: J.integer, help: 'RFC 3261 timer T1 in ms (default 500)', apply: (c, v) => { c.sip.t1 = int('--t1', v, 1, 60000); } },
+  { flag: '--t2', env: 'PATCHBAY_T2', key: 'sip.t2', json: J.integer, help: 'RFC 3261 timer T2 in ms (default 4000)', apply: (c, v) => { c.sip.t2 = int('--t2', v, 1, 600000); } },
+  { flag: '--t4', env: 'PATCHBAY_T4', key: 'sip.t4', json: J.integer, help: 'RFC 3261 timer T4 in ms (default 5000)', apply: (c, v) => { c.sip.t4 = int('--t4', v, 1, 600000); } },
+  { flag: '--timer-d', env: 'PATCHBAY_TIMER_D', key: 'sip.timerD', json: J.integer, help: 'RFC 3261 timer D in ms (default 32000, the RFC minimum over UDP)', apply: (c, v) => { c.sip.timerD = int('--timer-d', v, 0, 600000); } },
+  { flag: '--udp-recv-buffer', env: 'PATCHBAY_UDP_RECV_BUFFER', key: 'sip.udpRecvBuffer', json: J.integer, help: 'UDP receive buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.rmem_max)', apply: (c, v) => { c.sip.udpRecvBuffer = int('--udp-recv-buffer', v, 0, 2147483647); } },
+  { flag: '--udp-send-buffer', env: 'PATCHBAY_UDP_SEND_BUFFER', key: 'sip.udpSendBuffer', json: J.integer, help: 'UDP send buffer to request, bytes (default 4194304; 0 = OS default; Linux caps it at net.core.wmem_max)', apply: (c, v) => { c.sip.udpSendBuffer = int('--udp-send-buffer', v, 0, 2147483647); } },
+  { flag: '--tcp-max-connections', env: 'PATCHBAY_TCP_MAX_CONNECTIONS', key: 'sip.tcpMaxConnections', json: J.integer, help: 'most inbound TCP/TLS connections per listener; the last eighth only for sources holding fewer than 4 (default 4096)', apply: (c, v) => { c.sip.tcpMaxConnections = int('--tcp-max-connections', v, 1, 1_000_000); } },
+  { flag: '--tcp-max-per-source', env: 'PATCHBAY_TCP_MAX_PER_SOURCE', key: 'sip.tcpMaxConnectionsPerSource', json: J.integer, help: 'most inbound TCP/TLS connections from one source address (an IPv6 /64 counts as one) per listener (default 128)', apply: (c, v) => { c.sip.tcpMaxConnectionsPerSource = int('--tcp-max-per-source', v, 1, 1_000_000); } },
+  { flag: '--tcp-message-timeout', env: 'PATCHBAY_TCP_MESSAGE_TIMEOUT', key: 'sip.tcpMessageTimeoutSeconds', json: J.integer, help: 'seconds a TCP/TLS message (or TLS handshake) may take from first to last byte, else the connection closes (default 20)', apply: (c, v) => { c.sip.tcpMessageTimeoutSeconds = int('--tcp-message-timeout', v, 1, 3600); } },
+  { flag: '--tcp-idle-timeout', env: 'PATCHBAY_TCP_IDLE_TIMEOUT', key: 'sip.tcpIdleTimeoutSeconds', json: J.integer, help: 'seconds a TCP/TLS connection may go without a complete message either way (default 180)', apply: (c, v) => { c.sip.tcpIdleTimeoutSeconds = int('--tcp-idle-timeout', v, 1, 86400); } },
+  { flag: '--max-message-bytes', env: 'PATCHBAY_MAX_MESSAGE_BYTES', key: 'parser.maxMessageBytes', json: J.integer, help: 'largest SIP message accepted (default 65535)', apply: (c, v) => { c.parser.maxMessageBytes = int('--max-message-bytes', v, 512, 1 << 20); } },
+  { flag: '--max-headers', env: 'PATCHBAY_MAX_HEADERS', key: 'parser.maxHeaders', json: J.integer, help: 'most header entries per message (default 256)', apply: (c, v) => { c.parser.maxHeaders = int('--max-headers', v, 8, 1024); } },
+  { flag: '--max-line-bytes', env: 'PATCHBAY_MAX_LINE_BYTES', key: 'parser.maxLineBytes', json: J.integer, help: 'longest header line accepted, bytes (default 8192)', apply: (c, v) => { c.parser.maxLineBytes = int('--max-line-bytes', v, 256, 1 << 20); } },
+  { flag: '--pool', env: 'PATCHBAY_POOL', key: 'parser.pool', json: J.boolean, help: 'parse UDP in a worker pool in batches: on|off (default off)', apply: (c, v) => { c.parser.pool = onOff('--pool', v); } },
+  { flag: '--pool-threads', env: 'PATCHBAY_POOL_THREADS', key: 'parser.poolThreads', json: J.integer, help: 'worker threads for the parser pool (default 1)', apply: (c, v) => { c.parser.poolThreads = int('--pool-threads', v, 1, 64); } },
+  { flag: '--ring-timeout', env: 'PATCHBAY_RING_TIMEOUT', key: 'ringTimeoutSeconds', json: J.integer, help: 'seconds the static route rings before CANCEL (default 60)', apply: (c, v) => { c.ringTimeoutSeconds = int('--ring-timeout', v, 1, 600); } },
+  { flag: '--drain-grace', env: 'PATCHBAY_DRAIN_GRACE', key: 'drainGraceSeconds', json: J.integer, help: 'seconds calls may go on after SIGTERM (default 30)', apply: (c, v) => { c.drainGraceSeconds = int('--drain-grace', v, 0, 86400); } },
+  { flag: '--account-sid', env: 'PATCHBAY_ACCOUNT_SID', key: 'twiml.accountSid', help: 'AccountSid (AC + 32 hex) for webhooks and the REST API', apply: (c, v) => {
     if (!/^AC[0-9a-f]{32}$/i.test(v)) throw new ConfigError(`--account-sid: expected AC followed by 32 hex digits, got "${v}"`);
     c.twiml.accountSid = v;
   } },
-  { flag: '--auth-token', env: 'PATCHBAY_AUTH_TOKEN', help: 'auth token: signs webhooks (X-Twilio-Signature), REST API password', apply: (c, v) => { c.twiml.authToken = v; } },
-  { flag: '--voice-url', env: 'PATCHBAY_VOICE_URL', help: 'TwiML application URL fetched for every inbound call', apply: (c, v) => { c.twiml.voiceUrl = httpUrl('--voice-url', v); } },
-  { flag: '--voice-method', env: 'PATCHBAY_VOICE_METHOD', help: 'GET|POST for --voice-url (default POST)', apply: (c, v) => { c.twiml.voiceMethod = method('--voice-method', v); } },
-  { flag: '--fallback-url', env: 'PATCHBAY_FALLBACK_URL', help: 'TwiML URL fetched when --voice-url fails', apply: (c, v) => { c.twiml.fallbackUrl = httpUrl('--fallback-url', v); } },
-  { flag: '--fallback-method', env: 'PATCHBAY_FALLBACK_METHOD', help: 'GET|POST for --fallback-url (default POST)', apply: (c, v) => { c.twiml.fallbackMethod = method('--fallback-method', v); } },
-  { flag: '--status-callback', env: 'PATCHBAY_STATUS_CALLBACK', help: 'URL told when an inbound call completes', apply: (c, v) => { c.twiml.statusCallback = httpUrl('--status-callback', v); } },
-  { flag: '--status-callback-method', env: 'PATCHBAY_STATUS_CALLBACK_METHOD', help: 'GET|POST for --status-callback (default POST)', apply: (c, v) => { c.twiml.statusCallbackMethod = method('--status-callback-method', v); } },
-  { flag: '--number-route', env: 'PATCHBAY_NUMBER_ROUTE', help: 'SIP URI template for <Number>, e.g. sip:{number}@carrier.example.com', apply: (c, v) => { c.twiml.numberRoute = template('--number-route', v, '{number}'); } },
-  { flag: '--client-route', env: 'PATCHBAY_CLIENT_ROUTE', help: 'SIP URI template for <Client>, e.g. sip:{client}@pbx.example.com', apply: (c, v) => { c.twiml.clientRoute = template('--client-route', v, '{client}'); } },
-  { flag: '--egress', env: 'PATCHBAY_EGRESS', help: 'egress profiles by region, comma-separated: region=proxy-uri or region.proxy=uri / region.source=local-ip (e.g. us2=sip:10.0.0.1:5060,us2.source=10.0.0.5)', apply: (c, v) => {
+  { flag: '--auth-token', env: 'PATCHBAY_AUTH_TOKEN', key: 'twiml.authToken', help: 'auth token: signs webhooks (X-Twilio-Signature), REST API password', apply: (c, v) => { c.twiml.authToken = v; } },
+  { flag: '--voice-url', env: 'PATCHBAY_VOICE_URL', key: 'twiml.voiceUrl', help: 'TwiML application URL fetched for every inbound call', apply: (c, v) => { c.twiml.voiceUrl = httpUrl('--voice-url', v); } },
+  { flag: '--voice-method', env: 'PATCHBAY_VOICE_METHOD', key: 'twiml.voiceMethod', help: 'GET|POST for --voice-url (default POST)', apply: (c, v) => { c.twiml.voiceMethod = method('--voice-method', v); } },
+  { flag: '--fallback-url', env: 'PATCHBAY_FALLBACK_URL', key: 'twiml.fallbackUrl', help: 'TwiML URL fetched when --voice-url fails', apply: (c, v) => { c.twiml.fallbackUrl = httpUrl('--fallback-url', v); } },
+  { flag: '--fallback-method', env: 'PATCHBAY_FALLBACK_METHOD', key: 'twiml.fallbackMethod', help: 'GET|POST for --fallback-url (default POST)', apply: (c, v) => { c.twiml.fallbackMethod = method('--fallback-method', v); } },
+  { flag: '--status-callback', env: 'PATCHBAY_STATUS_CALLBACK', key: 'twiml.statusCallback', help: 'URL told when an inbound call completes', apply: (c, v) => { c.twiml.statusCallback = httpUrl('--status-callback', v); } },
+  { flag: '--status-callback-method', env: 'PATCHBAY_STATUS_CALLBACK_METHOD', key: 'twiml.statusCallbackMethod', help: 'GET|POST for --status-callback (default POST)', apply: (c, v) => { c.twiml.statusCallbackMethod = method('--status-callback-method', v); } },
+  { flag: '--number-route', env: 'PATCHBAY_NUMBER_ROUTE', key: 'twiml.numberRoute', help: 'SIP URI template for <Number>, e.g. sip:{number}@carrier.example.com', apply: (c, v) => { c.twiml.numberRoute = template('--number-route', v, '{number}'); } },
+  { flag: '--client-route', env: 'PATCHBAY_CLIENT_ROUTE', key: 'twiml.clientRoute', help: 'SIP URI template for <Client>, e.g. sip:{client}@pbx.example.com', apply: (c, v) => { c.twiml.clientRoute = template('--client-route', v, '{client}'); } },
+  { flag: '--egress', env: 'PATCHBAY_EGRESS', key: 'twiml.egress', json: J.egress, help: 'egress profiles by region, comma-separated: region=proxy-uri or region.proxy=uri / region.source=local-ip (e.g. us2=sip:10.0.0.1:5060,us2.source=10.0.0.5)', apply: (c, v) => {
     for (const item of v.split(',').map((x) => x.trim()).filter(Boolean)) {
       const m = /^(us1|us2|ie1|de1|sg1|jp1|br1|au1)(?:\.(proxy|source))?=(.+)$/.exec(item);
       if (!m) throw new ConfigError(`--egress: expected region=sip-uri, region.proxy=sip-uri or region.source=ip with a Twilio region (us1 us2 ie1 de1 sg1 jp1 br1 au1), got "${item}"`);
@@ -297,42 +294,27 @@ export const OPTIONS: OptionSpec[] = [
       }
     }
   } },
-  { flag: '--webhook-timeout', env: 'PATCHBAY_WEBHOOK_TIMEOUT', help: 'seconds a webhook may take (default 15)', apply: (c, v) => { c.twiml.webhookTimeoutSeconds = int('--webhook-timeout', v, 1, 120); } },
-  { flag: '--webhook-thread', env: 'PATCHBAY_WEBHOOK_THREAD', help: 'sign and send webhooks from a worker thread, off the main thread: on|off (default on)', apply: (c, v) => { c.twiml.webhookThread = onOff('--webhook-thread', v); } },
-  { flag: '--cdr-dir', env: 'PATCHBAY_CDR_DIR', help: 'directory for completed-call records (calls.jsonl, fsync\'d in batches, rotated); restored at start', apply: (c, v) => { c.cdr.dir = v; } },
-  { flag: '--cdr-max-bytes', env: 'PATCHBAY_CDR_MAX_BYTES', help: 'rotate calls.jsonl beyond this size (default 67108864)', apply: (c, v) => { c.cdr.maxBytes = int('--cdr-max-bytes', v, 1024, 2 ** 40); } },
-  { flag: '--cdr-keep', env: 'PATCHBAY_CDR_KEEP', help: 'rotated CDR files kept (default 10)', apply: (c, v) => { c.cdr.keep = int('--cdr-keep', v, 1, 100000); } },
-  { flag: '--log-level', env: 'PATCHBAY_LOG_LEVEL', help: 'debug|info|warn|error (default info)', apply: (c, v) => {
+  { flag: '--webhook-timeout', env: 'PATCHBAY_WEBHOOK_TIMEOUT', key: 'twiml.webhookTimeoutSeconds', json: J.integer, help: 'seconds a webhook may take (default 15)', apply: (c, v) => { c.twiml.webhookTimeoutSeconds = int('--webhook-timeout', v, 1, 120); } },
+  { flag: '--webhook-thread', env: 'PATCHBAY_WEBHOOK_THREAD', key: 'twiml.webhookThread', json: J.boolean, help: 'sign and send webhooks from a worker thread, off the main thread: on|off (default on)', apply: (c, v) => { c.twiml.webhookThread = onOff('--webhook-thread', v); } },
+  { flag: '--sip-domain-sid', env: 'PATCHBAY_SIP_DOMAIN_SID', key: 'twiml.sipDomainSid', help: 'SipDomainSid (SD + 32 hex) reported to the application', apply: (c, v) => {
+    if (!/^SD[0-9a-f]{32}$/i.test(v)) throw new ConfigError(`--sip-domain-sid: expected SD followed by 32 hex digits, got "${v}"`);
+    c.twiml.sipDomainSid = v;
+  } },
+  { flag: '--cdr-dir', env: 'PATCHBAY_CDR_DIR', key: 'cdr.dir', help: 'directory for completed-call records (calls.jsonl, fsync\'d in batches, rotated); restored at start', apply: (c, v) => { c.cdr.dir = v; } },
+  { flag: '--cdr-max-bytes', env: 'PATCHBAY_CDR_MAX_BYTES', key: 'cdr.maxBytes', json: J.integer, help: 'rotate calls.jsonl beyond this size (default 67108864)', apply: (c, v) => { c.cdr.maxBytes = int('--cdr-max-bytes', v, 1024, 2 ** 40); } },
+  { flag: '--cdr-keep', env: 'PATCHBAY_CDR_KEEP', key: 'cdr.keep', json: J.integer, help: 'rotated CDR files kept (default 10)', apply: (c, v) => { c.cdr.keep = int('--cdr-keep', v, 1, 100000); } },
+  { flag: '--log-level', env: 'PATCHBAY_LOG_LEVEL', key: 'log.level', help: 'debug|info|warn|error (default info)', apply: (c, v) => {
     if (!['debug', 'info', 'warn', 'error'].includes(v)) throw new ConfigError(`--log-level: expected debug|info|warn|error, got "${v}"`);
     c.log.level = v as Config['log']['level'];
   } },
 ];
-
-/** Merge a parsed JSON config file over `base` (unknown keys are an error: typos must not be silent). */
-function mergeFile(base: Config, file: unknown, path: string): Config {
-  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`${path}: expected a JSON object`);
-  const known = new Set(['sip', 'http', 'route', 'routeAuth', 'auth', 'parser', 'drainGraceSeconds', 'ringTimeoutSeconds', 'log', 'twiml', 'cdr']);
-  for (const key of Object.keys(file)) if (!known.has(key)) throw new ConfigError(`${path}: unknown option "${key}"`);
-  const f = file as Partial<Config>;
-  return {
-    ...base,
-    ...f,
-    sip: { ...base.sip, ...f.sip },
-    http: { ...base.http, ...f.http },
-    auth: { ...base.auth, ...f.auth },
-    parser: { ...base.parser, ...f.parser },
-    log: { ...base.log, ...f.log },
-    cdr: { ...base.cdr, ...f.cdr },
-    twiml: { ...base.twiml, ...f.twiml, egress: { ...base.twiml.egress, ...f.twiml?.egress } },
-  };
-}
 
 /**
  * Build the configuration from argv (after `serve`) and the environment.
  * @throws ConfigError with a message naming the bad option
  */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
-  let config = defaultConfig();
+  const config = defaultConfig();
   const configPath = flagValue(argv, '--config') ?? env.PATCHBAY_CONFIG;
   if (configPath !== undefined) {
     let text: string;
@@ -347,11 +329,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     } catch (err) {
       throw new ConfigError(`--config: ${configPath} is not valid JSON: ${(err as Error).message}`);
     }
-    config = mergeFile(config, json, configPath);
+    applyFile(OPTIONS, config, json, configPath);
   }
   for (const option of OPTIONS) {
     const value = env[option.env];
-    if (value !== undefined && value !== '') option.apply(config, value);
+    if (value === undefined || value === '') continue;
+    try { option.apply(config, value); } catch (err) { throw renamed(err, option.flag, option.env); }
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -383,11 +366,12 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
 /** The text of `patchbay serve --help`. */
 export function serveHelp(): string {
   const rows = [
-    ['--config FILE', 'PATCHBAY_CONFIG', 'JSON config file (same keys as the Config type in runtime/config.ts)'],
-    ...OPTIONS.map((o) => [`${o.flag} VALUE`, o.env, o.help]),
+    ['--config FILE', 'PATCHBAY_CONFIG', '', 'JSON config file (keys, types and defaults: docs/config.md)'],
+    ...OPTIONS.map((o) => [`${o.flag} VALUE`, o.env, o.key ?? '', o.help]),
   ];
-  const w0 = Math.max(...rows.map((r) => r[0]!.length));
-  const w1 = Math.max(...rows.map((r) => r[1]!.length));
-  return ['usage: patchbay serve [options]', '', 'Precedence: flags > environment > config file > embedded defaults.', '',
-    ...rows.map((r) => `  ${r[0]!.padEnd(w0)}  ${r[1]!.padEnd(w1)}  ${r[2]}`)].join('\n');
+  const width = (i: number): number => Math.max(...rows.map((r) => r[i]!.length));
+  const [w0, w1, w2] = [width(0), width(1), width(2)];
+  return ['usage: patchbay serve [options]', '', 'Precedence: flags > environment > config file > embedded defaults.',
+    'Columns: flag, environment variable, config file key, meaning.', '',
+    ...rows.map((r) => `  ${r[0]!.padEnd(w0)}  ${r[1]!.padEnd(w1)}  ${r[2]!.padEnd(w2)}  ${r[3]}`)].join('\n');
 }

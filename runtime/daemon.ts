@@ -29,11 +29,13 @@ import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
 import type { CallControl } from './calls/control.js';
 import { CallLayer } from './calls/layer.js';
+import { attachCallLog } from './calls/call-log.js';
 import { sipUriChecker } from './sip/sip-target.js';
 import { cachedTwimlParser } from './twiml/cache.js';
 import { parseTwiml } from './twiml/parse.js';
 import { createWebhookClient, type WebhookClient, type WebhookOutcome } from './webhooks/client.js';
 import type { TransportStats } from './transport/stats.js';
+import { uriOf } from './dialog/target.js';
 
 /** Live counts the daemon reports (leak checks assert they return to zero). */
 export interface DaemonStats {
@@ -85,6 +87,15 @@ function createTransports(config: Config, parser: ReturnType<typeof createParser
       ca: config.sip.tlsCa ? readFileSync(config.sip.tlsCa) : undefined,
     });
   });
+}
+
+/** Status (Twilio's CallStatus words), SIP code and duration of a static-route call that ended. */
+function bridgeOutcome(b: Bridge): { status: string; sipResponseCode: number | null; duration: number } {
+  const code = b.a.tx.lastStatus;
+  const answeredAt = b.a.answeredAt;
+  if (answeredAt !== undefined) return { status: 'completed', sipResponseCode: code, duration: Math.max(0, Math.round((systemClock.now() - answeredAt) / 1000)) };
+  const status = code === 486 || code === 600 ? 'busy' : code === 487 ? 'canceled' : code === 408 || code === 480 ? 'no-answer' : 'failed';
+  return { status, sipResponseCode: code >= 200 ? code : null, duration: 0 };
 }
 
 /** Hooks an embedding program (serve-command) gives the daemon. */
@@ -156,6 +167,17 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     },
   });
   const control: CallControl = callLayer;
+  // one info line per call leg when it starts and ends; an inbound leg's SIP code is its final answer to the caller
+  let inboundTx: ServerTx | undefined;
+  const inboundTxs = new Map<string, ServerTx>();
+  calls.on((event) => {
+    if (event.type === 'call.created' && event.call.direction === 'inbound' && inboundTx) inboundTxs.set(event.call.sid, inboundTx);
+  });
+  attachCallLog(calls, log, (call) => {
+    const tx = inboundTxs.get(call.sid);
+    inboundTxs.delete(call.sid);
+    return tx && tx.lastStatus >= 200 ? tx.lastStatus : undefined;
+  });
   const bridges = new Set<Bridge>();
   let callsTotal = 0;
   let draining = false;
@@ -174,21 +196,29 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
       return;
     }
     // admitted by the screen (auth/screen.ts) before the transaction was created
+    // admitted: counted whatever becomes of it (patchbay_calls_handled_total), a 480 for want of a route included
+    callsTotal++;
     if (twiml.voiceUrl !== undefined) {
-      callsTotal++;
-      callLayer.inbound(tx, request);
+      // the session's record is created inside inbound(): the call log reads the caller's final status from this tx
+      inboundTx = tx;
+      try { callLayer.inbound(tx, request); } finally { inboundTx = undefined; }
       return;
     }
+    const call = { sipCallId: request.callId ?? '', from: uriOf(request.header('From') ?? ''), to: request.requestUri ?? '' };
     if (!config.route) {
       tx.respond(tx.createResponse(480, 'Temporarily Unavailable', { headers: [['Warning', '399 patchbay "no route configured"']] }));
+      log.info('call ended', { ...call, status: 'failed', duration: 0, sipResponseCode: 480, reason: 'no route configured' });
       return;
     }
-    callsTotal++;
+    log.info('call started', { ...call, route: config.route });
     const bridge = new Bridge({
       transactions, transport, clock: systemClock, registry, contactFor,
       ringTimeoutMs: config.ringTimeoutSeconds * 1000,
       credentials: routeAuth,
-      onEnded: (b) => { bridges.delete(b); },
+      onEnded: (b) => {
+        bridges.delete(b);
+        log.info('call ended', { ...call, ...bridgeOutcome(b) });
+      },
     }, tx, config.route);
     bridges.add(bridge);
     bridge.start();

@@ -100,7 +100,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 1;
   }
   if (!settings.credentials) log.warn('REST API disabled: set --auth-token (and --account-sid)');
-  log.info('ready', { http: `http://${config.http.host}:${http.port}`, sip: daemon.endpoints, cdr: settings.cdrDir ?? null });
+  log.info('ready', { pid: process.pid, http: `http://${config.http.host}:${http.port}`, sip: daemon.endpoints, cdr: settings.cdrDir ?? null });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {

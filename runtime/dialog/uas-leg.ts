@@ -30,6 +30,7 @@ export class UasLeg {
   #ctx: UasLegContext;
   #dialog: Dialog;
   #answered = false;
+  #answeredAt: number | undefined;
   #acked = false;
   #final = false;
   #stop: (() => void) | undefined;
@@ -48,6 +49,8 @@ export class UasLeg {
   get finished(): boolean { return this.#final; }
   /** True once our 2xx was sent. */
   get answered(): boolean { return this.#answered; }
+  /** When our 2xx was sent (the leg's clock), for the call's duration. */
+  get answeredAt(): number | undefined { return this.#answeredAt; }
 
   /** Send a 1xx with our tag (and the body of an early-media 183). */
   provisional(status: number, reason: string, body?: Uint8Array, contentType?: string): void {
@@ -63,6 +66,7 @@ export class UasLeg {
     if (this.#final) return;
     this.#final = true;
     this.#answered = true;
+    this.#answeredAt = this.#ctx.clock.now();
     this.#onAckTimeout = onAckTimeout;
     const response = this.#response(200, 'OK', body, contentType);
     this.tx.respond(response);

@@ -99,13 +99,15 @@ async function instantiate(
 /**
  * Instantiates the parser from the compiled module (`build/release.wasm`).
  *
- * @param source - the wasm bytes, a compiled `WebAssembly.Module`, or a fetch `Response`.
+ * @param source - the wasm bytes, a compiled `WebAssembly.Module`, a fetch `Response`, or the promise
+ *   `fetch()` returns (as `WebAssembly.instantiateStreaming` takes it).
  * @returns a ready parser.
  * @throws Error if the module lacks a required export or reports another ABI version.
  */
 export async function instantiateParser(
-  source: BufferSource | WebAssembly.Module | Response,
+  source: BufferSource | WebAssembly.Module | Response | PromiseLike<Response>,
 ): Promise<EmbeddedParser> {
+  const resolved = await source;
   const ref: { memory?: WebAssembly.Memory } = {};
   /** Reads an AssemblyScript string (UTF-16LE, byte length at ptr - 4). */
   const asString = (ptr: number): string => {
@@ -121,7 +123,7 @@ export async function instantiateParser(
       },
     },
   };
-  const ex = (await instantiate(source, imports)).exports as unknown as RawExports;
+  const ex = (await instantiate(resolved, imports)).exports as unknown as RawExports;
   const missing: string[] = REQUIRED.filter((name) => typeof ex[name] !== 'function');
   if (!(ex.memory instanceof WebAssembly.Memory)) missing.push('memory');
   if (missing.length > 0) throw new Error(`patchbay: wasm lacks exports: ${missing.join(', ')}`);

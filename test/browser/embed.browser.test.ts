@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeBlock } from '../support/readme.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -82,6 +83,7 @@ try {
   const parser = await instantiateParser(await fetch('/build/release.wasm'));
   const enc = new TextEncoder();
   result.abiVersion = parser.abiVersion;
+  result.fromPromise = (await instantiateParser(fetch('/build/release.wasm'))).abiVersion;
   result.parsed = {};
   for (const [name, text] of Object.entries(messages)) result.parsed[name] = parser.parse(enc.encode(text));
 } catch (e) {
@@ -112,6 +114,7 @@ interface Parsed {
 interface PageResult {
   infra?: { abiVersion: number; exports: string[] };
   abiVersion?: number;
+  fromPromise?: number;
   parsed?: Record<string, Parsed>;
   error?: string;
 }
@@ -171,6 +174,12 @@ describe.skipIf(skip)('embedding in a headless browser (Chromium)', () => {
     expect(result.abiVersion).toBe(2);
   });
 
+  it('instantiates from the promise fetch() returns, as WebAssembly.instantiateStreaming does', () => {
+    expect(result.error).toBeUndefined();
+    expect(result.fromPromise).toBe(result.abiVersion);
+    expect(result.fromPromise).toBe(2);
+  });
+
   it('parses an INVITE', () => {
     const invite = result.parsed?.INVITE;
     expect(invite).toMatchObject({ ok: true, status: 0, kind: 'request', method: 'INVITE' });
@@ -207,5 +216,42 @@ describe('dist/runtime/wasm/embed.js is browser-safe', () => {
     const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
     expect(specifiers.filter((s) => !/^\.\.?\/.+\.js$/.test(s ?? ''))).toEqual([]);
     expect(code).not.toMatch(/\brequire\s*\(|\b(?:Buffer|process|__dirname|__filename)\b/);
+  });
+});
+
+describe.skipIf(skip)('the README embedding snippet, as written, in headless Chromium', () => {
+  it('instantiates the parser next to embed.js and release.wasm and logs the parsed OPTIONS', async () => {
+    if (!hasChromium) throw new Error(`CI=true but ${CHROMIUM} is missing: apt-get install -y chromium`);
+    checkBuilt();
+    // the page is the README's html block; the files sit next to it, as the snippet expects
+    const page = readmeBlock('Embedding (browsers, Deno, Workers)', 'instantiateParser').text;
+    const routes: Record<string, { file?: string; body?: string; type: string }> = {
+      '/': { body: `<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n${page}`, type: 'text/html; charset=utf-8' },
+      '/embed.js': { file: EMBED_JS, type: 'text/javascript; charset=utf-8' },
+      '/release.wasm': { file: WASM, type: 'application/wasm' },
+    };
+    const server = createServer((req, res) => {
+      const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
+      if (!route) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': route.type, 'cache-control': 'no-store' }).end(route.body ?? readFileSync(route.file ?? ''));
+    });
+    await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(String(e)));
+      const logged = new Promise<string>((resolve) => tab.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+        else if (m.type() === 'log') resolve(m.text());
+      }));
+      await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      const line = await Promise.race([logged, tab.waitForEvent('pageerror', { timeout: 30_000 }).then((e) => `page error: ${String(e)}`)]);
+      expect(errors).toEqual([]);
+      expect(line).toBe('true OPTIONS sip:a@b 6 0 -1');
+    } finally {
+      await browser.close();
+      await new Promise((done) => server.close(done));
+    }
   });
 });

@@ -32,7 +32,7 @@ describe('TCP/TLS limit options', () => {
   it('refuse a bad value with an error naming the option', () => {
     expect(() => loadConfig(['--tcp-max-per-source', '0'], {})).toThrow(ConfigError);
     expect(() => loadConfig(['--tcp-max-per-source', '0'], {})).toThrow(/--tcp-max-per-source: expected an integer 1\.\./);
-    expect(() => loadConfig([], { PATCHBAY_TCP_MESSAGE_TIMEOUT: 'soon' })).toThrow(/--tcp-message-timeout/);
+    expect(() => loadConfig([], { PATCHBAY_TCP_MESSAGE_TIMEOUT: 'soon' })).toThrow(/PATCHBAY_TCP_MESSAGE_TIMEOUT/);
   });
 
   it('are listed in --help with their defaults', () => {
