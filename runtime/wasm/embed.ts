@@ -9,7 +9,7 @@
  */
 
 // Mirrors of assembly/abi.ts (message record slots) and assembly/errors.ts.
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 const [M_ERROR_OFFSET, M_KIND, M_STATUS_CODE, M_BODY_LEN, M_HEADER_COUNT] = [1, 2, 4, 12, 14];
 const [M_METHOD_START, M_METHOD_LEN, M_RURI_START, M_RURI_LEN, M_REASON_START, M_REASON_LEN] = [5, 6, 7, 8, 9, 10];
 const [M_HEADERS, H_SIZE, H_NAME_START, H_NAME_LEN, H_VALUE_START, H_VALUE_LEN, H_FLAGS] = [40, 6, 1, 2, 3, 4, 5];

@@ -162,13 +162,13 @@ describe.skipIf(skip)('embedding in a headless browser (Chromium)', () => {
 
   it('serves the wasm as application/wasm and runs it in the page', () => {
     expect(pageErrors, pageErrors.join('\n')).toEqual([]);
-    expect(result.infra?.abiVersion).toBe(2);
+    expect(result.infra?.abiVersion).toBe(3);
     expect(result.infra?.exports).toContain('memory');
   });
 
   it('imports embed.js in the browser and instantiates the parser', () => {
     expect(result.error).toBeUndefined();
-    expect(result.abiVersion).toBe(2);
+    expect(result.abiVersion).toBe(3);
   });
 
   it('parses an INVITE', () => {
