@@ -10,8 +10,12 @@
  * Change anything here and bump ABI_VERSION; the runtime refuses a mismatch.
  */
 
-/** Bumped on every incompatible change of a record layout or export. */
-export const ABI_VERSION: i32 = 2;
+/**
+ * Bumped on every incompatible change of a record layout or export.
+ * 3: F_ESCAPED_CTL and M_ESCAPED_CTL_*: a message with escaped control bytes
+ * parses now, and a host that does not know the flag would take it as clean.
+ */
+export const ABI_VERSION: i32 = 3;
 
 /** Size of the IN region in bytes (holds one message or one batch). */
 export const IN_CAP: i32 = 1 << 20;
@@ -79,6 +83,9 @@ export const M_CSEQ_METHOD_LEN = 33;
 export const M_REFER_TO_COUNT = 34;
 /** Max-Forwards value, -1 when absent. */
 export const M_MAX_FORWARDS = 35;
+/** F_ESCAPED_CTL: offset of the first control byte escaped by a quoted-pair, and the entry index holding it; -1 when none. */
+export const M_ESCAPED_CTL_OFFSET = 36;
+export const M_ESCAPED_CTL_ENTRY = 37;
 /** First header entry starts here. */
 export const M_HEADERS = 40;
 /** Slots per header entry: [id, nameStart, nameLen, valueStart, valueLen, flags]. */
@@ -107,6 +114,13 @@ export const F_NO_FROM_TAG = 256; // From without tag (RFC 2543)
 export const F_SIP_URI = 512; // Request-URI is sip: or sips:
 export const F_NON_ASCII = 2048; // some byte >= 0x80 in the start line or header values (strings need UTF-8 decoding)
 export const F_BAD_DATE = 1024; // Date not in RFC 1123 GMT form (ignored, RFC 4475 §3.1.2.12)
+/**
+ * A quoted-string in a header value holds a control byte (NUL, BEL, DEL...,
+ * never CR or LF) as a quoted-pair: valid (RFC 3261 §25.1, RFC 4475
+ * §3.1.1.2), but a host that never sends control bytes must not copy that
+ * header anywhere. See M_ESCAPED_CTL_OFFSET / M_ESCAPED_CTL_ENTRY.
+ */
+export const F_ESCAPED_CTL = 4096;
 
 /** Record size of one message with `maxHeaders` entries. */
 export function messageRecordSize(maxHeaders: i32): i32 {

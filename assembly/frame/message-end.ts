@@ -1,6 +1,6 @@
 import { E_BODY, E_CONTENT_LENGTH, E_MESSAGE_TOO_LARGE } from '../errors';
 import { equalsLower, isDigit, isWsp, skipWsp } from '../util/ascii';
-import { findLF } from './line';
+import { findLF, resetScan } from './line';
 
 /**
  * Frame one message from the start of a stream buffer (RFC 3261 §18.3):
@@ -19,6 +19,7 @@ export function findMessageEnd(base: usize, len: i32, maxBytes: i32): i32 {
   if (p > base) return <i32>(p - base);
   let contentLength: i32 = -1;
   let clError = false;
+  resetScan(); // no header value state left from the last parse: framing needs none
   while (true) {
     const lf = findLF(p, end);
     if (lf >= end) return len > maxBytes ? E_MESSAGE_TOO_LARGE : 0;

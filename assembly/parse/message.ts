@@ -10,7 +10,7 @@ import { lookupMethod } from './methods';
 import { parseUri, resetUriRecord, lastFailAt, put, SCHEME_SIP, SCHEME_SIPS } from './uri';
 import { parseNameAddr, nameAddrFailAt } from './name-addr';
 import { parseVia, viaFailAt, viaBranchAt, viaBranchLen } from './via';
-import { findLF, scannedHighBits, scannedCtlAt, NO_CTL, resetScan } from '../frame/line';
+import { findLF, scannedHighBits, scannedCtlAt, scannedEscapedCtlAt, NO_CTL, resetScan, beginValue } from '../frame/line';
 
 /** Configurable limits (set_limits). */
 export let maxMessageBytes: i32 = A.DEFAULT_MAX_MESSAGE_BYTES;
@@ -369,6 +369,8 @@ function resetRecord(): void {
   put(gOut, A.M_FROM_TAG_LEN, -1);
   put(gOut, A.M_TO_TAG_LEN, -1);
   put(gOut, A.M_CSEQ_METHOD_LEN, -1);
+  put(gOut, A.M_ESCAPED_CTL_OFFSET, -1);
+  put(gOut, A.M_ESCAPED_CTL_ENTRY, -1);
 }
 
 /** Record an error in the record and return it. */
@@ -442,6 +444,7 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
     p = skipWsp(p, end);
     if (p >= end || load<u8>(p) != 0x3a) return finish(fail(isRawCtl(p, end) ? E.E_RAW_CTL : E.E_HEADER_SYNTAX, p));
     const vStart = skipLws(p + 1, end);
+    beginValue(p + 1);
     let q = findLF(p, end);
     let folded = 0;
     while (q < end && q + 1 < end && isWsp(load<u8>(q + 1))) {
@@ -469,6 +472,10 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
     p = q < end ? q + 1 : end;
   }
   if (scannedHighBits != 0) flags |= A.F_NON_ASCII;
+  if (scannedEscapedCtlAt != NO_CTL) {
+    flags |= A.F_ESCAPED_CTL;
+    noteEscapedCtl(scannedEscapedCtlAt);
+  }
   put(out, A.M_FLAGS, get(A.M_FLAGS) | flags);
   // Mandatory headers (RFC 3261 §8.1.1, §20)
   if (get(A.M_IDX_VIA) < 0 || get(A.M_IDX_FROM) < 0 || get(A.M_IDX_TO) < 0 ||
@@ -498,6 +505,24 @@ export function parseMessage(base: usize, len: i32, out: usize, isStream: bool):
   put(out, A.M_BODY_LEN, bodyLen);
   put(out, A.M_MESSAGE_LEN, <i32>(bodyStart - base) + bodyLen);
   return finish(0);
+}
+
+/**
+ * Record where the first control byte escaped by a quoted-pair is: its
+ * offset and the entry whose value holds it. Cold: only a message with
+ * such a byte (F_ESCAPED_CTL) comes here, once.
+ */
+function noteEscapedCtl(at: usize): void {
+  const off = <i32>(at - gBase);
+  put(gOut, A.M_ESCAPED_CTL_OFFSET, off);
+  for (let i = 0; i < gCount; i++) {
+    const e = gOut + (<usize>(A.M_HEADERS + i * A.H_SIZE) << 2);
+    const start = load<i32>(e, A.H_VALUE_START << 2);
+    if (off >= start && off < start + load<i32>(e, A.H_VALUE_LEN << 2)) {
+      put(gOut, A.M_ESCAPED_CTL_ENTRY, i);
+      return;
+    }
+  }
 }
 
 /** @return the first entry index with header id `id`, or -1. */

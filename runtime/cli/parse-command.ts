@@ -19,6 +19,7 @@ export const FLAG_WARNINGS: ReadonlyArray<[number, string]> = [
   [F.NO_BLANK_LINE, 'no empty line after the headers'],
   [F.NO_FROM_TAG, 'From has no tag (RFC 2543 style)'],
   [F.BAD_DATE, 'Date is not an RFC 1123 GMT date and is ignored'],
+  [F.ESCAPED_CTL, 'a quoted-string holds a control character as a quoted-pair (valid per RFC 3261, but never copied: the daemon answers 400 or drops the message)'],
 ];
 
 /** JSON error object of the CLI: the same shape the runtime/sip wrappers report. */

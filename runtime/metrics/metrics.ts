@@ -17,7 +17,7 @@
  * | patchbay_sip_requests_total | counter | direction (in, out), method (registered methods; any other is `other`) |
  * | patchbay_sip_responses_total | counter | direction, status |
  * | patchbay_sip_keepalives_total | counter | direction |
- * | patchbay_sip_parse_errors_total | counter | code (ABI error name) |
+ * | patchbay_sip_parse_errors_total | counter | code (ABI error name; PB_ERR_VIA, PB_ERR_ESCAPED_CTL: refused by the transport layer) |
  * | patchbay_sip_send_errors_total | counter | code |
  * | patchbay_sip_unanswered_total | counter | reason (unsafe-header, missing-header, ack, not-a-request) |
  * | patchbay_pool_batching | gauge | | (1 while datagrams are batched)

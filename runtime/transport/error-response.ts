@@ -1,9 +1,11 @@
 /**
  * The stateless answer to a request the parser refused (RFC 3261 §8.2.6,
- * §21.4.1 400; 505, 513 where the error says so). The parser's record is
- * not trusted after a failure, so the five headers a response needs (Via,
- * From, To, Call-ID, CSeq) are found again by a plain line scan of the
- * first bytes (folded lines unfolded, §7.3.1). Cold path. Nothing is sent
+ * §21.4.1 400; 505, 513 where the error says so), or that the layer
+ * refused (a control character escaped by a quoted-pair: valid per §25.1,
+ * never copied; the CTL check below drops it in a copied header). The
+ * parser's record is not trusted after a failure, so the five headers a
+ * response needs (Via, From, To, Call-ID, CSeq) are found again by a plain
+ * line scan of the first bytes (folded lines unfolded, §7.3.1). Cold path. Nothing is sent
  * for responses, ACKs, requests missing one of those headers, or requests
  * where one of them holds a control character; the reason is returned so
  * the caller can count it.

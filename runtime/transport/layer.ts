@@ -199,6 +199,11 @@ export class TransportLayer {
       this.#answer(bytes, error.sipStatus, error.message, source);
       return;
     }
+    const escaped = view.escapedControl;
+    if (escaped) {
+      this.#refuseEscapedControl(bytes, escaped.header ?? 'a header', source);
+      return;
+    }
     const isRequest = view.isRequest;
     this.#counters.countIn(isRequest ? view.method : undefined, view.statusCode);
     let via: ReceivedVia | undefined;
@@ -217,6 +222,22 @@ export class TransportLayer {
     } catch (err) {
       this.#onHandlerError(err);
     }
+  }
+
+  /**
+   * A message whose quoted-string holds a control byte as a quoted-pair
+   * (`"\<NUL>"`): valid SIP (RFC 3261 §25.1, RFC 4475 §3.1.1.2), but nothing
+   * done with it here may copy the byte: not a response (§8.2.6.2 copies
+   * Via, From, To, Call-ID and CSeq), not a forwarded or B2BUA leg, not a
+   * webhook parameter, and the serializer refuses control bytes anyway. So
+   * it goes no further, like a message the parser refused: a request gets
+   * the stateless 400 with a Warning naming the header when none of the
+   * copied headers holds the byte, else it is dropped and counted
+   * (`unsafe-header`); a response is dropped (§18.1.2) and counted.
+   */
+  #refuseEscapedControl(bytes: Uint8Array, header: string, source: Source): void {
+    this.#counters.countParseError('PB_ERR_ESCAPED_CTL');
+    this.#answer(bytes, 400, `control character escaped in a quoted-string of ${header}: not accepted by this server`, source);
   }
 
   /** The stateless answer to a refused message as bytes, or undefined (counted by reason) when it gets none. */

@@ -24,7 +24,7 @@ export interface DirectionCounts {
 export interface TransportStats {
   in: DirectionCounts;
   out: DirectionCounts;
-  /** Inbound messages that did not parse, by ABI error name (E_*), plus PB_ERR_VIA for unreadable Vias. */
+  /** Inbound messages that did not parse, by ABI error name (E_*), plus PB_ERR_VIA for unreadable Vias and PB_ERR_ESCAPED_CTL for a control character escaped in a quoted-string (refused though valid). */
   parseErrors: Record<string, number>;
   /** Failed sends, by TransportError code. */
   sendErrors: Record<string, number>;

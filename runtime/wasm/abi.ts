@@ -6,7 +6,7 @@
  */
 
 /** Must equal the module's abi_version(). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Message record slots (see assembly/abi.ts for each field's meaning). */
 export const M = {
@@ -17,7 +17,7 @@ export const M = {
   IDX_CALL_ID: 22, IDX_CSEQ: 23, IDX_CONTACT: 24, IDX_REFER_TO: 25, BRANCH_START: 26,
   BRANCH_LEN: 27, FROM_TAG_START: 28, FROM_TAG_LEN: 29, TO_TAG_START: 30, TO_TAG_LEN: 31,
   CSEQ_METHOD_START: 32, CSEQ_METHOD_LEN: 33, REFER_TO_COUNT: 34, MAX_FORWARDS: 35,
-  HEADERS: 40,
+  ESCAPED_CTL_OFFSET: 36, ESCAPED_CTL_ENTRY: 37, HEADERS: 40,
 } as const;
 
 /** Header entry: [id, nameStart, nameLen, valueStart, valueLen, flags]. */
@@ -29,7 +29,7 @@ export const HF_LIST_ITEM = 2;
 export const F = {
   NO_MAX_FORWARDS: 1, NO_BRANCH: 2, RFC2543_BRANCH: 4, NO_CONTENT_LENGTH: 8,
   TRAILING_BYTES: 16, FOLDED: 32, BARE_LF: 64, NO_BLANK_LINE: 128, NO_FROM_TAG: 256,
-  SIP_URI: 512, BAD_DATE: 1024, NON_ASCII: 2048,
+  SIP_URI: 512, BAD_DATE: 1024, NON_ASCII: 2048, ESCAPED_CTL: 4096,
 } as const;
 
 /** URI record slots (parse_uri, validate_sip_target, extract_refer_to). */

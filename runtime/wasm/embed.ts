@@ -9,8 +9,9 @@
  */
 
 // Mirrors of assembly/abi.ts (message record slots) and assembly/errors.ts.
-const ABI_VERSION = 2;
-const [M_ERROR_OFFSET, M_KIND, M_STATUS_CODE, M_BODY_LEN, M_HEADER_COUNT] = [1, 2, 4, 12, 14];
+const ABI_VERSION = 3;
+const [M_ERROR_OFFSET, M_KIND, M_STATUS_CODE, M_BODY_LEN, M_HEADER_COUNT, M_FLAGS, M_ESCAPED_CTL_OFFSET] = [1, 2, 4, 12, 14, 17, 36];
+const F_ESCAPED_CTL = 4096;
 const [M_METHOD_START, M_METHOD_LEN, M_RURI_START, M_RURI_LEN, M_REASON_START, M_REASON_LEN] = [5, 6, 7, 8, 9, 10];
 const [M_HEADERS, H_SIZE, H_NAME_START, H_NAME_LEN, H_VALUE_START, H_VALUE_LEN, H_FLAGS] = [40, 6, 1, 2, 3, 4, 5];
 const HF_FOLDED = 1;
@@ -49,6 +50,13 @@ export interface EmbeddedParseResult {
   headers: EmbeddedHeader[];
   /** Length of the body in bytes. */
   bodyLength: number;
+  /**
+   * Byte offset of the first control character (NUL, BEL, DEL...) that a
+   * quoted-string holds as a quoted-pair, -1 when none. Valid SIP (RFC 3261
+   * §25.1, RFC 4475 §3.1.1.2), so the message parses, but such a header
+   * value must not be copied where control characters are forbidden.
+   */
+  escapedControlOffset: number;
 }
 
 /** Options of {@link EmbeddedParser.parse}. */
@@ -135,7 +143,7 @@ export async function instantiateParser(
 
   function parse(bytes: Uint8Array, options?: EmbeddedParseOptions): EmbeddedParseResult {
     const headers: EmbeddedHeader[] = [];
-    const base = { headers, bodyLength: 0, kind: undefined };
+    const base = { headers, bodyLength: 0, kind: undefined, escapedControlOffset: -1 };
     const cap = ex.in_cap();
     if (bytes.length > cap) return { ...base, ok: false, status: E_MESSAGE_TOO_LARGE, errorOffset: cap };
     new Uint8Array(mem.buffer, ex.in_ptr(), bytes.length).set(bytes);
@@ -150,7 +158,8 @@ export async function instantiateParser(
     if (status === 1) return { ...base, ok: true, status, errorOffset: -1, kind: 'keepalive' };
     const kind = KINDS[slot(M_KIND)];
     const bodyLength = Math.max(0, slot(M_BODY_LEN));
-    const result: EmbeddedParseResult = { ok: true, status, errorOffset: -1, kind, headers, bodyLength };
+    const escapedControlOffset = slot(M_FLAGS) & F_ESCAPED_CTL ? slot(M_ESCAPED_CTL_OFFSET) : -1;
+    const result: EmbeddedParseResult = { ok: true, status, errorOffset: -1, kind, headers, bodyLength, escapedControlOffset };
     if (kind === 'request') {
       result.method = span(slot(M_METHOD_START), slot(M_METHOD_LEN));
       result.requestUri = span(slot(M_RURI_START), slot(M_RURI_LEN));

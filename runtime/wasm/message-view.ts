@@ -67,6 +67,16 @@ export class MessageView {
   }
   /** M.FLAGS bits (F.*). */
   get flags(): number { return this.slot(M.FLAGS); }
+  /**
+   * The first control byte (NUL, BEL, DEL...) a quoted-string holds as a
+   * quoted-pair (F.ESCAPED_CTL, RFC 3261 §25.1): its byte offset and the
+   * header holding it; undefined when there is none.
+   */
+  get escapedControl(): { offset: number; header: string | undefined } | undefined {
+    if (!this.ok || (this.slot(M.FLAGS) & F.ESCAPED_CTL) === 0) return undefined;
+    const entry = this.slot(M.ESCAPED_CTL_ENTRY);
+    return { offset: this.slot(M.ESCAPED_CTL_OFFSET), header: entry >= 0 ? this.headerName(entry) : undefined };
+  }
   /** Method id (requests; responses: the CSeq method), 0 = extension. */
   get methodId(): number { return this.slot(M.METHOD_ID); }
   /** Request method (case kept), or the CSeq method of a response. */

@@ -64,6 +64,8 @@ const RESPONSE = [
 /** A header line without a colon: E_HEADER_SYNTAX (-7) at that line. */
 const BAD_LINE = 'This line has no colon';
 const BAD_HEADER = INVITE.replace('Max-Forwards: 70', `Max-Forwards: 70\r\n${BAD_LINE}`);
+/** A BEL escaped by a quoted-pair in the To display name: valid (RFC 3261 §25.1), flagged. */
+const ESCAPED_BEL = INVITE.replace('To: Bob <', 'To: "Bob \\\x07" <');
 /** SIP/3.0: E_VERSION (-3). */
 const BAD_VERSION = INVITE.replace('INVITE sip:bob@biloxi.com SIP/2.0', 'INVITE sip:bob@biloxi.com SIP/3.0');
 
@@ -72,7 +74,7 @@ const PAGE = `<!doctype html>
 <title>patchbay embed test</title>
 <link rel="icon" href="data:,">
 <script type="module">
-const messages = ${JSON.stringify({ INVITE, RESPONSE, BAD_HEADER, BAD_VERSION })};
+const messages = ${JSON.stringify({ INVITE, RESPONSE, BAD_HEADER, BAD_VERSION, ESCAPED_BEL })};
 const result = {};
 try {
   // Infra check, independent of the wrapper: instantiateStreaming only
@@ -110,6 +112,7 @@ interface Parsed {
   reason?: string;
   headers: Array<{ name: string; value: string }>;
   bodyLength: number;
+  escapedControlOffset: number;
 }
 interface PageResult {
   infra?: { abiVersion: number; exports: string[] };
@@ -165,13 +168,13 @@ describe.skipIf(skip)('embedding in a headless browser (Chromium)', () => {
 
   it('serves the wasm as application/wasm and runs it in the page', () => {
     expect(pageErrors, pageErrors.join('\n')).toEqual([]);
-    expect(result.infra?.abiVersion).toBe(2);
+    expect(result.infra?.abiVersion).toBe(3);
     expect(result.infra?.exports).toContain('memory');
   });
 
   it('imports embed.js in the browser and instantiates the parser', () => {
     expect(result.error).toBeUndefined();
-    expect(result.abiVersion).toBe(2);
+    expect(result.abiVersion).toBe(3);
   });
 
   it('instantiates from the promise fetch() returns, as WebAssembly.instantiateStreaming does', () => {
@@ -192,6 +195,13 @@ describe.skipIf(skip)('embedding in a headless browser (Chromium)', () => {
       'Via', 'Max-Forwards', 'To', 'From', 'Call-ID', 'CSeq', 'Contact', 'Content-Type', 'Content-Length',
     ]);
     expect(invite?.bodyLength).toBe(SDP.length);
+    expect(invite?.escapedControlOffset).toBe(-1);
+  });
+
+  it('parses a control character escaped by a quoted-pair, and says where it is', () => {
+    const escaped = result.parsed?.ESCAPED_BEL;
+    expect(escaped).toMatchObject({ ok: true, status: 0, kind: 'request', escapedControlOffset: ESCAPED_BEL.indexOf('\x07') });
+    expect(escaped?.headers.find((h) => h.name === 'To')?.value).toBe('"Bob \\\x07" <sip:bob@biloxi.com>');
   });
 
   it('parses a response', () => {

@@ -5,13 +5,15 @@
  * NUL in the Call-ID or the From display name never reach the static
  * route's callee (a 400 must copy those headers, RFC 3261 §8.2.6.2, so they
  * are dropped and counted); a NUL in a header the 400 does not copy gets a
- * 400 naming the problem in its Warning.
+ * 400 naming the problem in its Warning. A control byte escaped by a
+ * quoted-pair (RFC 4475 §3.1.1.2 intmeth) parses, and is handled the same way.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { portBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { waitFor } from '../support/sockets.js';
+import { corpusBytes } from '../support/wasm.js';
 
 const base = portBase(700);
 const SIP = base;
@@ -142,6 +144,28 @@ describe('raw control characters over UDP against the daemon', () => {
     expect(caller.got.filter((m) => header(m, 'Call-ID') === 'ab\0cd' || header(m, 'Call-ID') === 'ctl-INVITE-2')).toEqual([]);
     for (const m of caller.got) expect(m).not.toMatch(CTL);
     expect(await metric('patchbay_sip_unanswered_total', 'reason="unsafe-header"')).toBe(droppedBefore + 2);
+    expect(await daemon.settle(20_000)).toMatchObject({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
+  }, 60_000);
+
+  it('intmeth and an INVITE with an escaped NUL in the To display name get no answer and reach no callee; an escaped BEL in Subject gets a 400 naming it', async () => {
+    caller.got.length = 0;
+    const droppedBefore = await metric('patchbay_sip_unanswered_total', 'reason="unsafe-header"');
+    const escapedBefore = await metric('patchbay_sip_parse_errors_total', 'code="PB_ERR_ESCAPED_CTL"');
+    const invitesBefore = callee.got.filter((m) => m.startsWith('INVITE ')).length;
+    await caller.send(Buffer.from(corpusBytes('rfc4475/intmeth.dat')).toString('latin1'), SIP);
+    await caller.send(request('INVITE', 10, { To: `"x\\\0" <sip:x@127.0.0.1:${SIP}>` }), SIP);
+    await caller.send(request('OPTIONS', 11, {}, 'Subject: "hi \\\x07"\r\n'), SIP);
+    // the 400 to the last one is the readiness signal: an answer to the first two would have come before it
+    await waitFor(() => caller.got.some((m) => header(m, 'Call-ID') === 'ctl-OPTIONS-11'), 15_000);
+    const answer = caller.got.find((m) => header(m, 'Call-ID') === 'ctl-OPTIONS-11')!;
+    expect(answer).toMatch(/^SIP\/2\.0 400 Bad Request\r\n/);
+    expect(header(answer, 'Warning')).toMatch(/^399 127\.0\.0\.1:\d+ "control character escaped in a quoted-string of Subject/);
+    expect(caller.got).toHaveLength(1);
+    for (const m of caller.got) expect(m).not.toMatch(CTL);
+    expect(await metric('patchbay_sip_parse_errors_total', 'code="PB_ERR_ESCAPED_CTL"')).toBe(escapedBefore + 3);
+    expect(await metric('patchbay_sip_unanswered_total', 'reason="unsafe-header"')).toBe(droppedBefore + 2);
+    expect(callee.got.filter((m) => m.startsWith('INVITE '))).toHaveLength(invitesBefore);
+    for (const m of callee.got) expect(m).not.toMatch(CTL);
     expect(await daemon.settle(20_000)).toMatchObject({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
   }, 60_000);
 });

@@ -30,20 +30,6 @@ export function corpusBytes(rel: string): Uint8Array {
   return new Uint8Array(readFileSync(join(CORPUS, rel)));
 }
 
-/**
- * RFC 4475 §3.1.1.2 (`intmeth`) with the raw BEL, NUL and DEL octets of its
- * To display name's quoted-pairs replaced by the letters b, n and d (same
- * length, the quoted-pairs read `\b`, `\n`, `\d`): Patchbay refuses raw control octets in header fields (see
- * EXPECTED.tsv), and this keeps the rest of the message's unusual
- * characters under test.
- */
-export function intmethWithoutControls(): Uint8Array {
-  const bytes = corpusBytes('rfc4475/intmeth.dat');
-  const swap: Record<number, number> = { 0x07: 0x62, 0x00: 0x6e, 0x7f: 0x64 };
-  const end = bytes.indexOf(0x0a, bytes.indexOf(0x0a, bytes.indexOf(0x0a) + 1) + 1); // end of the To line
-  return bytes.map((b, i) => (i < end && swap[b] !== undefined ? swap[b]! : b));
-}
-
 /** Rows of a TSV with a header line. */
 export function readTsv(rel: string): Array<Record<string, string>> {
   const [head, ...rows] = readFileSync(join(CORPUS, rel), 'utf8').trim().split('\n');

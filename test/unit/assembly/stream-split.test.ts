@@ -3,17 +3,16 @@
  * the framer split at every byte boundary, comes out as the same messages.
  */
 import { describe, it, expect } from 'vitest';
-import { FLAVOURS, parserFor, corpusBytes, readTsv, bytesOf, intmethWithoutControls } from '../../support/wasm.js';
+import { FLAVOURS, parserFor, corpusBytes, readTsv, bytesOf } from '../../support/wasm.js';
 import { StreamFramer } from '../../../runtime/transport/stream-framer.js';
 import { M } from '../../../runtime/wasm/abi.js';
 
-/** Valid RFC 4475 messages (intmeth without its raw control octets) that carry a Content-Length matching their body. */
+/** Valid RFC 4475 messages that carry a Content-Length matching their body. */
 function framedFixtures(flavour: 'debug' | 'release'): Uint8Array[] {
   const parser = parserFor(flavour);
-  return [
-    ...readTsv('rfc4475/EXPECTED.tsv').filter((r) => r.parse_exit === '0').map((r) => corpusBytes(`rfc4475/${r.name}.dat`)),
-    intmethWithoutControls(),
-  ]
+  return readTsv('rfc4475/EXPECTED.tsv')
+    .filter((r) => r.parse_exit === '0')
+    .map((r) => corpusBytes(`rfc4475/${r.name}.dat`))
     .flatMap((b): Uint8Array[] => {
       const v = parser.parse(b);
       return v.ok && v.slot(M.CONTENT_LENGTH) >= 0 ? [b.slice(0, v.messageLength)] : [];

@@ -72,6 +72,17 @@ describe('patchbay CLI', () => {
     expect(r.stderr).toMatch(new RegExp(`^patchbay parse: E_RAW_CTL at byte ${msg.indexOf('\x07')}: control character \\(NUL, BEL, ESC, DEL, bare CR\\.\\.\\.\\)`));
   });
 
+  it('prints valid for RFC 4475 intmeth (BEL, NUL and DEL as quoted-pairs), with a warning and no error line', async () => {
+    const r = await run(['parse', join(CORPUS, 'rfc4475', 'intmeth.dat')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const json = JSON.parse(r.stdout);
+    expect(json.valid).toBe(true);
+    expect(json.method).toBe("!interesting-Method0123456789_*+`.%indeed'~");
+    expect(json.warnings).toContain('a quoted-string holds a control character as a quoted-pair (valid per RFC 3261, but never copied: the daemon answers 400 or drops the message)');
+    expect(json.headers.find((h: { name: string }) => h.name === 'To').value).toMatch(/^"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f"/);
+  });
+
   it('applies the Refer-To rules to a REFER', async () => {
     const head = 'REFER sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nMax-Forwards: 70\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>;tag=2\r\nCall-ID: c1\r\nCSeq: 2 REFER\r\n';
     const ok = await run(['parse', '-'], `${head}Refer-To: <sip:agentb@example.com?User-to-User=12%3Bencoding%3Dhex>\r\nContent-Length: 0\r\n\r\n`);

@@ -9,7 +9,7 @@ import { TransportLayer } from '../../../runtime/transport/layer.js';
 import { readTopVia, responseDestination, stampedVia, type ReceivedVia } from '../../../runtime/transport/via-routing.js';
 import type { Source, TransportSink } from '../../../runtime/transport/transport.js';
 import type { MessageView } from '../../../runtime/wasm/message-view.js';
-import { bytesOf, parserFor } from '../../support/wasm.js';
+import { bytesOf, corpusBytes, parserFor } from '../../support/wasm.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const parser = parserFor('release');
@@ -109,6 +109,50 @@ describe('inbound requests', () => {
     expect(peer.got).toEqual([]);
     expect(layer.stats().parseErrors).toEqual({ E_RAW_CTL: 25 });
     expect(layer.stats().unanswered).toEqual({ 'unsafe-header': 25 });
+  });
+
+  it('drops, and counts, intmeth and an OPTIONS with an escaped NUL in the To display name: valid, but the 400 would copy the byte', async () => {
+    const { clock, peer, layer, inbound } = await setup();
+    const text = new TextDecoder().decode(options('SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKq'));
+    const escaped = bytesOf(text.replace('To: <sip:b@h>', 'To: "b\\\0" <sip:b@h>'));
+    expect(parser.parse(escaped).escapedControl).toMatchObject({ header: 'To' });
+    expect(parser.parse(corpusBytes('rfc4475/intmeth.dat')).ok).toBe(true);
+    await peer.t.send(escaped, to5080);
+    await peer.t.send(corpusBytes('rfc4475/intmeth.dat'), to5080);
+    await clock.flush();
+    expect(inbound).toHaveLength(0);
+    expect(peer.got).toEqual([]);
+    expect(layer.stats().parseErrors).toEqual({ PB_ERR_ESCAPED_CTL: 2 });
+    expect(layer.stats().unanswered).toEqual({ 'unsafe-header': 2 });
+    expect(layer.stats().out.responses).toEqual({});
+  });
+
+  it('answers 400 naming the header when the escaped control character is in a header the 400 does not copy', async () => {
+    const { clock, peer, layer, inbound } = await setup();
+    for (const [header, value] of [['Subject', '"hi \\\x07"'], ['X-Custom', '"\\\x7f"']]) {
+      await peer.t.send(options('SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKr', `${header}: ${value}\r\n`), to5080);
+    }
+    await clock.flush();
+    expect(inbound).toHaveLength(0);
+    expect(peer.got).toHaveLength(2);
+    for (const [i, header] of ['Subject', 'X-Custom'].entries()) {
+      expect(peer.got[i]).toMatch(/^SIP\/2\.0 400 Bad Request\r\n/);
+      expect(peer.got[i]).toContain(`Warning: 399 127.0.0.1:5080 "control character escaped in a quoted-string of ${header}: not accepted by this server"`);
+      expect(peer.got[i]).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/);
+    }
+    expect(layer.stats().parseErrors).toEqual({ PB_ERR_ESCAPED_CTL: 2 });
+    expect(layer.stats().out.responses).toEqual({ 400: 2 });
+  });
+
+  it('drops a response with an escaped control character, counted as a broken response is', async () => {
+    const { clock, peer, layer, inbound } = await setup();
+    await peer.t.send(bytesOf('SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKs\r\nFrom: <sip:a@h>;tag=1\r\nTo: "\\\x07" <sip:b@h>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n'), to5080);
+    await clock.flush();
+    expect(inbound).toHaveLength(0);
+    expect(peer.got).toEqual([]);
+    expect(layer.stats().parseErrors).toEqual({ PB_ERR_ESCAPED_CTL: 1 });
+    expect(layer.stats().unanswered).toEqual({ 'not-a-request': 1 });
+    expect(layer.stats().in.responses).toEqual({});
   });
 
   it('counts messages in and out by method and status', async () => {
