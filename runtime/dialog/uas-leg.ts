@@ -21,6 +21,8 @@ export interface UasLegContext {
   clock: Clock;
   /** Our Contact for this leg. */
   contact: string;
+  /** Told when an in-dialog request cannot be built or sent (it then resolves undefined, as on a timeout). */
+  onSendError?: (error: unknown, what: string) => void;
 }
 
 /** The incoming side of a bridged call. */
