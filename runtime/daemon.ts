@@ -21,6 +21,7 @@ import { TransactionLayer } from './transaction/layer.js';
 import type { ServerTx } from './transaction/server-tx.js';
 import { createAdmissionPolicy, type AdmissionPolicy } from './auth/admission.js';
 import { Bridge } from './dialog/bridge.js';
+import { attempt, describeFault } from './dialog/fault.js';
 import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
 import type { CallControl } from './calls/control.js';
@@ -163,6 +164,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
       ringTimeoutMs: config.ringTimeoutSeconds * 1000,
       credentials: routeAuth,
       onEnded: (b) => { bridges.delete(b); },
+      onFault: (_b, error, where) => log.error('call failed', { callId: tx.request.callId ?? '', where, error: describeFault(error) }),
     }, tx, config.route);
     bridges.add(bridge);
     bridge.start();
@@ -205,13 +207,15 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     transportStats: () => transport.stats(),
     async drain(graceMs: number): Promise<void> {
       draining = true;
-      log.info('draining', { calls: bridges.size, graceMs });
+      log.info('draining', { calls: bridges.size + callLayer.size, graceMs });
       const deadline = Date.now() + graceMs;
       while (bridges.size + callLayer.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      for (const b of [...bridges]) b.hangup('shutting down');
+      // each call is ended on its own: one that fails to end is logged, and the drain goes on
+      const onFault = (error: unknown, where: string): void => log.error('call failed', { where, error: describeFault(error) });
+      for (const b of [...bridges]) attempt(() => b.hangup('shutting down'), onFault, 'drain');
       // answered calls get BYE; callers still ringing get 503, so that their proxy may try another server
-      for (const s of callLayer.sessions()) s.hangup('failed', [503, 'Service Unavailable']);
-      callLayer.cancelRinging();
+      for (const s of callLayer.sessions()) attempt(() => s.hangup('failed', [503, 'Service Unavailable']), onFault, 'drain');
+      attempt(() => callLayer.cancelRinging(), onFault, 'drain');
       const byeDeadline = Date.now() + 5000;
       while (bridges.size + callLayer.size > 0 && Date.now() < byeDeadline) await new Promise((r) => setTimeout(r, 50));
       // the BYEs, CANCELs and 503s just sent get their answers (retransmitted if lost) before the sockets close
