@@ -219,8 +219,8 @@ export class DialRun implements ChildEvents {
   get link(): Link | undefined { return this.#link; }
 
   /** ACK a late-offer 2xx on hold (so it can be hung up cleanly), then BYE. */
-  async #decline(child: ChildLeg, response: MessageView): Promise<void> {
-    if (!this.#offer) child.uac.completeAck(holdAnswer(response.bodyLength > 0 ? response.body : undefined, this.#host.mediaIp()), SDP);
+  async #decline(child: ChildLeg, response: MessageView | undefined): Promise<void> {
+    if (!this.#offer) child.uac.completeAck(holdAnswer(response && response.bodyLength > 0 ? response.body : undefined, this.#host.mediaIp()), SDP);
     await child.hangup();
   }
 
@@ -308,9 +308,14 @@ export class DialRun implements ChildEvents {
   }
 
   #abort(): void {
-    if (this.#winner) return; // the link hangs up the child
+    if (this.#link) return; // the link hangs up the child
     for (const c of this.#children) {
       this.#clearTimer(c);
+      if (c === this.#winner) {
+        // answered, not yet connected (the caller was being answered or re-INVITEd): ACK on hold and BYE
+        this.#catch(this.#decline(c, c.finalResponse), 'hanging up the answered child');
+        continue;
+      }
       if (c.live) this.#catch(c.hangup().then(() => this.#attemptOver()), 'hanging up a child');
       else c.cancel('canceled');
     }
