@@ -16,11 +16,7 @@ import { Dialog } from '../../../runtime/dialog/dialog.js';
 import { DialogRegistry, type DialogHandler } from '../../../runtime/dialog/registry.js';
 import { UacLeg, sendInDialog } from '../../../runtime/dialog/uac-leg.js';
 import { createLogger } from '../../../runtime/log.js';
-import { SipBuildError } from '../../../runtime/sip/errors.js';
 import { createRequest } from '../../../runtime/sip/build.js';
-import type { OutgoingMessage, OutgoingRequest, OutgoingResponse } from '../../../runtime/sip/message.js';
-import type { ServerTx } from '../../../runtime/transaction/server-tx.js';
-import type { TransactionLayer } from '../../../runtime/transaction/layer.js';
 import { LoopNetwork } from '../../../runtime/transport/loop.js';
 import { cachedTwimlParser } from '../../../runtime/twiml/cache.js';
 import { parseTwiml } from '../../../runtime/twiml/parse.js';
@@ -30,46 +26,14 @@ import { createWebhookClient, type WebhookClient } from '../../../runtime/webhoo
 import { FakeClock } from '../../support/fake-clock.js';
 import { loopStack, startLine, type LoopStack } from '../../support/sip-stack.js';
 import { parserFor } from '../../support/wasm.js';
+import { faulty, faultyServerTx, type Faults } from '../../support/faults.js';
+
+export type { Faults };
 
 export const PATCHBAY = { transport: 'udp' as const, host: '127.0.0.1', port: 5060 };
 export const CALLER_PORT = 5070;
 export const CALLEE_PORT = 5080;
 const SDP = (port: number): Uint8Array => new TextEncoder().encode(`v=0\r\no=- ${port} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port + 10000} RTP/AVP 0\r\n`);
-
-/** Which outgoing message of Patchbay's cannot be built. */
-export interface Faults {
-  /** A request (INVITE, BYE, ACK…) Patchbay sends. */
-  request?: (request: OutgoingRequest) => boolean;
-  /** A response Patchbay sends to an inbound request. */
-  response?: (response: OutgoingResponse, tx: ServerTx) => boolean;
-}
-
-function refuse(what: string): never {
-  throw new SipBuildError('PB_ERR_SIP_HEADER_INJECTION', 'Call-ID', `${what}: header "Call-ID" contains a control character (injected fault)`);
-}
-
-/** The transaction layer as the call layer sees it, with `faults` applied to what it sends. */
-function faulty(tx: TransactionLayer, faults: Faults): TransactionLayer {
-  return new Proxy(tx, {
-    get(target, key) {
-      if (key === 'request') return (r: OutgoingRequest, d: Parameters<TransactionLayer['request']>[1]) => (faults.request?.(r) ? refuse(r.method) : target.request(r, d));
-      if (key === 'write') return (m: OutgoingMessage, d: Parameters<TransactionLayer['write']>[1]) => ('method' in m && faults.request?.(m) ? refuse(m.method) : target.write(m, d));
-      const value = Reflect.get(target, key, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
-/** A server transaction whose responses go through `faults`. */
-function faultyServerTx(tx: ServerTx, faults: Faults): ServerTx {
-  return new Proxy(tx, {
-    get(target, key) {
-      if (key === 'respond') return (r: OutgoingResponse) => (faults.response?.(r, target) ? refuse(`${r.status}`) : target.respond(r));
-      const value = Reflect.get(target, key, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 /** What Patchbay sent to the party on `port`, by start line ("BYE sip:…", "SIP/2.0 500 …"). */
 export function sentTo(rig: { pb: LoopStack }, port: number): string[] {
