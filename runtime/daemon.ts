@@ -29,7 +29,7 @@ import { CallLayer } from './calls/layer.js';
 import { sipUriChecker } from './sip/sip-target.js';
 import { cachedTwimlParser } from './twiml/cache.js';
 import { parseTwiml } from './twiml/parse.js';
-import { createWebhookClient, type WebhookOutcome } from './webhooks/client.js';
+import { createWebhookClient, type WebhookClient, type WebhookOutcome } from './webhooks/client.js';
 import type { TransportStats } from './transport/stats.js';
 
 /** Live counts the daemon reports (leak checks assert they return to zero). */
@@ -102,10 +102,21 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   const registry = new DialogRegistry<DialogHandler>();
   const calls = new CallStore({ onListenerError: (error) => log.error('call listener failed', { error: String(error) }) });
   const twiml = config.twiml;
-  const webhooks = createWebhookClient({
+  const client = createWebhookClient({
     accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000, onComplete: hooks.onWebhook,
     thread: twiml.webhookThread,
   });
+  // webhooks still in flight when the drain ends (the completed callbacks of the calls it hung up) are awaited before close
+  const inFlight = new Set<Promise<unknown>>();
+  const webhooks: WebhookClient = {
+    request: (r) => {
+      const p = client.request(r);
+      inFlight.add(p);
+      void p.then(() => inFlight.delete(p));
+      return p;
+    },
+    close: () => client.close(),
+  };
   const validateSipUri = sipUriChecker(parser);
   const parseDocument = cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri }));
   const callLayer = new CallLayer({
@@ -220,6 +231,12 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
       while (bridges.size + callLayer.size > 0 && Date.now() < byeDeadline) await new Promise((r) => setTimeout(r, 50));
       // the BYEs, CANCELs and 503s just sent get their answers (retransmitted if lost) before the sockets close
       await transactions.settle(Math.min(5000, 4 * config.sip.t1));
+      // and the status callbacks of the calls just ended are delivered (bounded: one webhook timeout, at most 5 s)
+      if (inFlight.size > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => { timer = setTimeout(r, Math.min(5000, twiml.webhookTimeoutSeconds * 1000)); })]);
+        clearTimeout(timer);
+      }
       daemon.close();
     },
     close(): void {
