@@ -47,8 +47,8 @@ export interface Callee {
   acks: number;
   byes: number;
   cancels: number;
-  /** Send an in-dialog request to Patchbay; resolves with the status (0: none). */
-  request(method: string, body?: Uint8Array): Promise<number>;
+  /** Send an in-dialog request to Patchbay on `dialog` (default: the last one); resolves with the status (0: none). */
+  request(method: string, body?: Uint8Array, headers?: Array<[string, string]>, dialog?: Dialog): Promise<number>;
 }
 
 /** A rig. */
@@ -145,10 +145,9 @@ export async function callRig(twiml: Record<string, string>, faults: Faults = {}
   // the dialled party: 180, then 200 with SDP; re-INVITEs answered 200 unless told not to
   const calleeUa: Callee = {
     dialog: undefined, acks: 0, byes: 0, cancels: 0,
-    async request(method, body) {
-      const dialog = calleeUa.dialog!;
+    async request(method, body, headers = [], dialog = calleeUa.dialog!) {
       const r = await sendInDialog({ transactions: calleeStack.tx, transport: calleeStack.layer, contact: `<sip:callee@127.0.0.1:${CALLEE_PORT}>` }, dialog, method, {
-        headers: body ? [['Content-Type', 'application/sdp']] : [], body,
+        headers: [...headers, ...(body ? [['Content-Type', 'application/sdp'] as [string, string]] : [])], body,
       });
       return r?.statusCode ?? 0;
     },

@@ -113,4 +113,23 @@ describe('a re-INVITE that gets no answer ends the call (RFC 3261 §12.2.1.2)', 
     expect(sentTo(r, CALLEE_PORT).filter((l) => l.startsWith('INVITE ')).length).toBe(1);
     expect(records(r).parent?.status).toBe('completed');
   });
+
+  it('of the caller with a transfer target that answered (answerOnBridge): both legs get BYE, the transfer is logged as answered but not connected', async () => {
+    const r = await rig({ '/voice': dial('answerOnBridge="true" referUrl="/refer"'), '/refer': `<Response><Dial answerOnBridge="true"><Sip>sip:target@127.0.0.1:${CALLEE_PORT}</Sip></Dial></Response>` });
+    const transfers: Array<{ stage: string; detail?: string }> = [];
+    r.store.on((e) => { if (e.type === 'transfer') transfers.push({ stage: e.stage, detail: e.detail }); });
+    const caller = r.call();
+    await r.until(() => caller.status === 200 && r.registry.size === 2, 'the call is connected');
+    const transferor = r.calleeUa.dialog!;
+    r.pb.transport.discardWhen((bytes, d) => d.port === CALLER_PORT && startLine(bytes).startsWith('INVITE '));
+    let refer = -1;
+    void r.calleeUa.request('REFER', undefined, [['Refer-To', `<sip:target@127.0.0.1:${CALLEE_PORT}>`], ['Refer-Sub', 'false']], transferor).then((s) => { refer = s; });
+    await r.until(() => refer !== -1, 'the REFER is answered');
+    expect(refer).toBe(202);
+    await r.until(() => caller.byes === 1 && transfers.some((t) => t.stage === 'failed'), 'the caller gets BYE and the transfer ends');
+    await settled(r);
+    expect(r.calleeUa.byes, 'the transferor and the answered target get BYE').toBe(2);
+    expect(transfers.find((t) => t.stage === 'failed')?.detail).toBe('transfer target answered, but the caller could not be connected to it');
+    expect(records(r).children.map((c) => c.status)).toEqual(['completed', 'completed']);
+  });
 });
