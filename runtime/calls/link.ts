@@ -143,11 +143,6 @@ export class Link {
       ? parent.request(tx.method, { headers: relayedHeaders(request), body })
       : this.child.uac.request(tx.method, { headers: relayedHeaders(request), body });
     void send.then((response) => {
-      if (this.#over) {
-        // the link ended meanwhile (a hang-up, a transfer): the request still gets its answer
-        tx.respond(tx.createResponse(response?.statusCode ?? 408, response?.reason ?? 'Request Timeout'));
-        return;
-      }
       const status = response?.statusCode ?? 408;
       const headers: HeaderField[] = response ? relayedHeaders(response) : [];
       if (tx.method === 'INVITE' || tx.method === 'UPDATE') headers.push(['Contact', this.#host.ctx.contactFor(tx.source.transport)]);
@@ -159,10 +154,11 @@ export class Link {
         const from = to === 'parent' ? 'child' : 'parent';
         const ctx = this.#host.ctx;
         // no ACK within 64·T1: the requester is gone (RFC 3261 §13.3.1.4), the call ends
-        this.#pendingAcks.set(from, retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => this.#host.endCall(`no ACK for a relayed ${tx.method}`)));
+        this.#pendingAcks.set(from, retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => { if (!this.#over) this.#host.endCall(`no ACK for a relayed ${tx.method}`); }));
       }
-      // the other leg's dialog is gone (no answer, 408, 481): the call cannot go on (RFC 3261 §12.2.1.2)
-      if (dialogGone(response)) this.#host.endCall(`no answer from the ${to} to a relayed ${tx.method}`);
+      // the other leg's dialog is gone (no answer, 408, 481): the call cannot go on (RFC 3261 §12.2.1.2);
+      // once the link is over (hung up, transferred), the call is someone else's business
+      if (dialogGone(response) && !this.#over) this.#host.endCall(`no answer from the ${to} to a relayed ${tx.method}`);
     }).catch((e: unknown) => this.#host.crash(e, `relayed ${tx.method}`));
   }
 }
