@@ -25,6 +25,7 @@ import { createRateLimiter, type RateLimitStats } from './auth/rate-limit.js';
 import { createRequestScreen } from './auth/screen.js';
 import { LogThrottle } from './auth/log-throttle.js';
 import { Bridge } from './dialog/bridge.js';
+import { attempt, describeFault } from './dialog/fault.js';
 import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
 import type { CallControl } from './calls/control.js';
@@ -150,10 +151,21 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   const registry = new DialogRegistry<DialogHandler>();
   const calls = new CallStore({ onListenerError: (error) => log.error('call listener failed', { error: String(error) }) });
   const twiml = config.twiml;
-  const webhooks = createWebhookClient({
+  const client = createWebhookClient({
     accountSid: twiml.accountSid, authToken: twiml.authToken, timeoutMs: twiml.webhookTimeoutSeconds * 1000, onComplete: hooks.onWebhook,
     thread: twiml.webhookThread,
   });
+  // webhooks still in flight when the drain ends (the completed callbacks of the calls it hung up) are awaited before close
+  const inFlight = new Set<Promise<unknown>>();
+  const webhooks: WebhookClient = {
+    request: (r) => {
+      const p = client.request(r);
+      inFlight.add(p);
+      void p.then(() => inFlight.delete(p));
+      return p;
+    },
+    close: () => client.close(),
+  };
   const validateSipUri = sipUriChecker(parser);
   const parseDocument = cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri }));
   const callLayer = new CallLayer({
@@ -219,6 +231,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
         bridges.delete(b);
         log.info('call ended', { ...call, ...bridgeOutcome(b) });
       },
+      onFault: (_b, error, where) => log.error('call failed', { callId: tx.request.callId ?? '', where, error: describeFault(error) }),
     }, tx, config.route);
     bridges.add(bridge);
     bridge.start();
@@ -270,17 +283,25 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     webhooks,
     async drain(graceMs: number): Promise<void> {
       draining = true;
-      log.info('draining', { calls: bridges.size, graceMs });
+      log.info('draining', { calls: bridges.size + callLayer.size, graceMs });
       const deadline = Date.now() + graceMs;
       while (bridges.size + callLayer.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      for (const b of [...bridges]) b.hangup('shutting down');
+      // each call is ended on its own: one that fails to end is logged, and the drain goes on
+      const onFault = (error: unknown, where: string): void => log.error('call failed', { where, error: describeFault(error) });
+      for (const b of [...bridges]) attempt(() => b.hangup('shutting down'), onFault, 'drain');
       // answered calls get BYE; callers still ringing get 503, so that their proxy may try another server
-      for (const s of callLayer.sessions()) s.hangup('failed', [503, 'Service Unavailable']);
-      callLayer.cancelRinging();
+      for (const s of callLayer.sessions()) attempt(() => s.hangup('failed', [503, 'Service Unavailable']), onFault, 'drain');
+      attempt(() => callLayer.cancelRinging(), onFault, 'drain');
       const byeDeadline = Date.now() + 5000;
       while (bridges.size + callLayer.size > 0 && Date.now() < byeDeadline) await new Promise((r) => setTimeout(r, 50));
       // the BYEs, CANCELs and 503s just sent get their answers (retransmitted if lost) before the sockets close
       await transactions.settle(Math.min(5000, 4 * config.sip.t1));
+      // and the status callbacks of the calls just ended are delivered (bounded: one webhook timeout, at most 5 s)
+      if (inFlight.size > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => { timer = setTimeout(r, Math.min(5000, twiml.webhookTimeoutSeconds * 1000)); })]);
+        clearTimeout(timer);
+      }
       daemon.close();
     },
     close(): void {

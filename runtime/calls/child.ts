@@ -5,7 +5,8 @@
  * From user), answers digest challenges with the noun's credentials, keeps
  * its CallRecord and status callbacks up to date, and once answered owns
  * its dialog: a BYE from the far end ends it, other requests go to
- * whoever the dial connected it to.
+ * whoever the dial connected it to. An exception in one of its handlers
+ * is handed to the dial (`fault`: the call ends), never to the SIP stack.
  */
 import type { MessageView } from '../wasm/message-view.js';
 import type { HeaderField } from '../sip/message.js';
@@ -21,6 +22,7 @@ import { API_VERSION, addParams, xHeaderParams, type Params } from './params.js'
 import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
 import { newSid } from './sid.js';
 import { StatusReporter, type StatusCallbackSpec } from './status-callbacks.js';
+import { attempt, describeFault } from '../dialog/fault.js';
 
 /** Where a child call goes, resolved from a `<Dial>` noun. */
 export interface ResolvedTarget {
@@ -52,6 +54,8 @@ export interface ChildEvents {
   ack(child: ChildLeg, ack: MessageView): void;
   /** The REST API gave the child new TwiML; false when it is not connected to anyone (nothing done). */
   redirect(child: ChildLeg, source: { url: string; method: 'GET' | 'POST' } | { twiml: string }): boolean;
+  /** A handler of the child threw (the call must end). */
+  fault(error: unknown, where: string): void;
 }
 
 /** Why we stop ringing a child. */
@@ -110,14 +114,15 @@ export class ChildLeg implements DialogHandler {
       ...target.headers,
     ];
     if (offer) headers.push(['Content-Type', offer.contentType]);
+    const onSendError = (error: unknown, what: string): void => ctx.log.warn('message not sent', { callSid: sid, what, error: describeFault(error) });
     this.uac = new UacLeg(
-      { transactions: ctx.transactions, transport: ctx.transport, contact, credentials: target.credentials },
+      { transactions: ctx.transactions, transport: ctx.transport, contact, credentials: target.credentials, onSendError },
       { method: 'INVITE', uri: target.uri, headers, body: offer?.body },
       target.destination,
       {
-        provisional: (r) => this.#provisional(r),
-        answered: (r) => this.#answered(r),
-        failed: (status, _reason, response) => this.#failed(status, response),
+        provisional: (r) => this.guard('provisional', () => this.#provisional(r)),
+        answered: (r) => this.guard('answer', () => this.#answered(r)),
+        failed: (status, _reason, response) => this.guard('failure', () => this.#failed(status, response)),
       },
     );
     this.#status = target.statusCallback ? new StatusReporter(ctx.webhooks, target.statusCallback, (code, message) => ctx.alert(sid, 'warning', code, message)) : StatusReporter.none;
@@ -147,6 +152,20 @@ export class ChildLeg implements DialogHandler {
   }
 
   /**
+   * Run `fn`, one of this child's handlers: an exception in it goes to the
+   * dial (the call ends) and this child is hung up (or cancelled).
+   */
+  guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      const fault = (error: unknown, w: string): void => this.#ctx.log.error('call failed', { callSid: this.sid, where: w, error: describeFault(error) });
+      attempt(() => this.#events.fault(e, `${where} of ${this.sid}`), fault, where);
+      attempt(() => { void this.hangup(); }, fault, 'hanging up');
+    }
+  }
+
+  /**
    * Create the record, report initiated, send the INVITE. An INVITE that
    * cannot be built (a header value the serializer refuses) is an attempt
    * that failed without a SIP response: error 32112 or 13224 on the child,
@@ -161,7 +180,7 @@ export class ChildLeg implements DialogHandler {
     } catch (e) {
       const injection = e instanceof SipBuildError && e.code === 'PB_ERR_SIP_HEADER_INJECTION';
       this.#ctx.alert(this.sid, 'error', injection ? 32112 : 13224, `INVITE to ${this.target.uri} not sent: ${(e as Error).message}`);
-      queueMicrotask(() => this.#failed(0, undefined));
+      queueMicrotask(() => this.guard('failure', () => this.#failed(0, undefined)));
     }
   }
 
@@ -262,7 +281,11 @@ export class ChildLeg implements DialogHandler {
     void this.#status.fire(event, this.record, addParams(params, extra?.()));
   }
 
-  onRequest(_side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
+  onRequest(side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
+    this.guard(`in-dialog ${tx.method}`, () => this.#onRequest(side, tx, request));
+  }
+
+  #onRequest(_side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
     const dialog = this.uac.dialog;
     if (!dialog || !dialog.acceptRemoteSeq(request.cseqNumber, tx.method)) {
       tx.respond(tx.createResponse(500, 'Server Internal Error', { headers: [['Retry-After', '1']] }));
@@ -280,10 +303,10 @@ export class ChildLeg implements DialogHandler {
   }
 
   onAck(_side: 'a' | 'b', ack: MessageView): void {
-    this.#events.ack(this, ack);
+    this.guard('ACK', () => this.#events.ack(this, ack));
   }
 
   onStrayResponse(response: MessageView): void {
-    if (response.cseqMethod === 'INVITE') this.uac.ackRetransmission(response);
+    this.guard('2xx retransmission', () => { if (response.cseqMethod === 'INVITE') this.uac.ackRetransmission(response); });
   }
 }

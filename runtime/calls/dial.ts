@@ -6,28 +6,28 @@
  * children get a late-offer INVITE, the winner's offer reaches the parent
  * in a re-INVITE, RFC 3725 flow I) or only when a child answers (the
  * parent's offer goes to the children, the winner's answer to the parent).
- * Once connected, a Link relays in-dialog requests between the two legs
- * until either hangs up, timeLimit fires or the caller presses `*` with
- * hangupOnStar. The outcome is what the `action` request reports.
+ * Once connected, a Link (link.ts) relays in-dialog requests between the
+ * two legs until either hangs up, timeLimit fires or the caller presses
+ * `*` with hangupOnStar. The outcome is what the `action` request reports.
+ * Exceptions in the dial's handlers and promise chains end the call
+ * through its host (`crash`), never escape.
  */
 import type { MessageView } from '../wasm/message-view.js';
-import type { HeaderField, OutgoingResponse } from '../sip/message.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { TimerHandle } from '../transport/clock.js';
-import { retransmitUntilAck } from '../dialog/uas-leg.js';
 import type { DialOpts } from '../twiml/types.js';
-import type { CallContext } from './context.js';
 import { ChildLeg, type ChildEvents, type ResolvedTarget } from './child.js';
-import type { ParentLeg, Sdp } from './parent.js';
-import type { CallRecord } from './record.js';
+import type { Sdp } from './parent.js';
 import { holdAnswer } from './sdp.js';
 import { resolveTarget } from './targets.js';
 import { sipUser, xHeaderParams, type Params } from './params.js';
-import type { StopSignal } from './stop.js';
+import { dialogGone } from '../dialog/bridge.js';
 
-/** New TwiML for a connected child (REST API redirect). */
-export type ChildRedirect = { url: string; method: 'GET' | 'POST' } | { twiml: string };
+import type { ChildRedirect, DialHost } from './dial-host.js';
+import { Link } from './link.js';
 
+export type { ChildRedirect, DialHost } from './dial-host.js';
+export { Link, type LinkEnd } from './link.js';
 /** DialCallStatus values a SIP dial can end with. */
 export type DialCallStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 
@@ -57,172 +57,11 @@ export function dialActionParams(result: DialResult): Params {
   return p;
 }
 
-/** What a dial needs from the call running it. */
-export interface DialHost {
-  readonly ctx: CallContext;
-  readonly record: CallRecord;
-  readonly parent: ParentLeg;
-  /** Aborted when the parent hangs up or the call gets new TwiML. */
-  readonly signal: StopSignal;
-  /** Answer the parent (status in-progress); resolves with its ACK. */
-  answerParent(sdp: Sdp): Promise<MessageView | undefined>;
-  /** The link in-dialog requests of the parent go to from now on. */
-  setLink(link: Link): void;
-  /** `link` is over (a newer link, from a transfer, stays). */
-  unsetLink(link: Link): void;
-  /** A REFER from the connected child (SIP blind transfer). */
-  refer(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
-  /** A REFER from the parent's own leg: the child is the transferee. */
-  referFromParent(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
-  /** The REST API gave the connected child new TwiML: it leaves the Dial with a session of its own. */
-  redirectChild(link: Link, source: ChildRedirect): void;
-  /** Run the screening TwiML on an answered child; true = connect it. */
-  screen(child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean>;
-  /** An absolute URL (relative ones resolve against the running document's URL). */
-  resolve(url: string): string;
-  /** Our address for SDP we make up (hold). */
-  mediaIp(): string;
-}
-
 const SDP = 'application/sdp';
 
 function sdpOf(message: MessageView | undefined): Sdp | undefined {
   if (!message || message.bodyLength === 0) return undefined;
   return { body: message.body.slice(), contentType: message.header('Content-Type') ?? SDP };
-}
-
-function relayedHeaders(view: MessageView): HeaderField[] {
-  const out: HeaderField[] = [];
-  for (let i = 0; i < view.headerCount; i++) {
-    const name = view.headerName(i);
-    const lower = name.toLowerCase();
-    if (lower === 'content-type' || lower === 'event' || lower === 'subscription-state' || lower === 'info-package' || /^x-/.test(lower)) {
-      out.push([name, view.valueAt(i) ?? '']);
-    }
-  }
-  return out;
-}
-
-/** DTMF `*` in an INFO body (application/dtmf-relay `Signal=*`, or application/dtmf `*`). */
-function isStar(request: MessageView): boolean {
-  const type = (request.header('Content-Type') ?? '').toLowerCase();
-  if (!type.startsWith('application/dtmf')) return false;
-  const text = new TextDecoder().decode(request.body);
-  return /signal\s*=\s*\*/i.test(text) || text.trim() === '*';
-}
-
-/** Why a link ended. */
-export type LinkEnd = 'child' | 'parent' | 'limit' | 'star' | 'aborted' | 'transferred';
-
-/**
- * A connected parent and child: in-dialog requests go across, SDP towards
- * the parent keeps the parent's origin line; a BYE on either side ends it.
- */
-export class Link {
-  readonly child: ChildLeg;
-  #host: DialHost;
-  #opts: DialOpts;
-  #done: (how: LinkEnd) => void;
-  #pendingAcks = new Map<'parent' | 'child', () => void>();
-  #limit: TimerHandle | undefined;
-  #over = false;
-  readonly ended: Promise<LinkEnd>;
-
-  constructor(host: DialHost, child: ChildLeg, opts: DialOpts) {
-    this.#host = host;
-    this.child = child;
-    this.#opts = opts;
-    let done!: (how: LinkEnd) => void;
-    this.ended = new Promise((resolve) => { done = resolve; });
-    this.#done = (how) => {
-      if (this.#over) return;
-      this.#over = true;
-      if (this.#limit !== undefined) host.ctx.clock.clearTimeout(this.#limit);
-      for (const stop of this.#pendingAcks.values()) stop();
-      this.#pendingAcks.clear();
-      done(how);
-    };
-    this.#limit = host.ctx.clock.setTimeout(() => {
-      void child.hangup().then(() => this.#done('limit'));
-    }, opts.timeLimit * 1000);
-    host.signal.onStop(() => {
-      if (this.#over) return;
-      void child.hangup().then(() => this.#done('aborted'));
-    });
-  }
-
-  /** The child hung up. */
-  childHungUp(): void {
-    this.#done('child');
-  }
-
-  /** The parent hung up (its BYE is answered): hang up the child. */
-  parentHungUp(): void {
-    void this.child.hangup().then(() => this.#done('parent'));
-  }
-
-  /** An in-dialog request from the parent. */
-  fromParent(tx: ServerTx, request: MessageView): void {
-    if (tx.method === 'REFER') {
-      this.#host.referFromParent(this, this.#opts, tx, request);
-      return;
-    }
-    if (tx.method === 'INFO' && this.#opts.hangupOnStar && isStar(request)) {
-      tx.respond(tx.createResponse(200, 'OK'));
-      void this.child.hangup().then(() => this.#done('star'));
-      return;
-    }
-    this.#relay(tx, request, 'child');
-  }
-
-  /** An in-dialog request from the child. */
-  fromChild(tx: ServerTx, request: MessageView): void {
-    if (tx.method === 'REFER') {
-      this.#host.refer(this, this.#opts, tx, request);
-      return;
-    }
-    this.#relay(tx, request, 'parent');
-  }
-
-  /** The parent transferred the child away: end the link, leave the child up (it has a new owner). */
-  detach(): void {
-    this.#done('transferred');
-  }
-
-  /** The child transferred the caller away: hang it up and end the link. */
-  async release(): Promise<void> {
-    await this.child.hangup();
-    this.#done('transferred');
-  }
-
-  /** The ACK of a relayed re-INVITE's 2xx. */
-  acked(side: 'parent' | 'child'): void {
-    this.#pendingAcks.get(side)?.();
-    this.#pendingAcks.delete(side);
-  }
-
-  #relay(tx: ServerTx, request: MessageView, to: 'parent' | 'child'): void {
-    const parent = this.#host.parent;
-    let body: Uint8Array | undefined = request.bodyLength > 0 ? request.body.slice() : undefined;
-    if (to === 'parent') body = parent.origin.apply(body);
-    const send = to === 'parent'
-      ? parent.request(tx.method, { headers: relayedHeaders(request), body })
-      : this.child.uac.request(tx.method, { headers: relayedHeaders(request), body });
-    void send.then((response) => {
-      const status = response?.statusCode ?? 408;
-      const headers: HeaderField[] = response ? relayedHeaders(response) : [];
-      if (tx.method === 'INVITE' || tx.method === 'UPDATE') headers.push(['Contact', this.#host.ctx.contactFor(tx.source.transport)]);
-      let answer: Uint8Array | undefined = response && response.bodyLength > 0 ? response.body.slice() : undefined;
-      if (to === 'child') answer = parent.origin.apply(answer);
-      const out: OutgoingResponse = tx.createResponse(status, response?.reason ?? 'Request Timeout', { headers, body: answer });
-      tx.respond(out);
-      if (tx.method === 'INVITE' && status >= 200 && status < 300) {
-        const from = to === 'parent' ? 'child' : 'parent';
-        const ctx = this.#host.ctx;
-        this.#pendingAcks.set(from, retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => undefined));
-      }
-    });
-  }
 }
 
 /** One `<Dial>` being executed. */
@@ -268,7 +107,7 @@ export class DialRun implements ChildEvents {
     const parent = this.#host.parent;
     if (!parent.answered && !this.#opts.answerOnBridge) {
       // answerOnBridge false: the caller is answered at once (on hold until a child connects)
-      void this.#host.answerParent({ body: holdAnswer(parent.offer?.body, this.#host.mediaIp()), contentType: SDP });
+      this.#catch(this.#host.answerParent({ body: holdAnswer(parent.offer?.body, this.#host.mediaIp()), contentType: SDP }), 'answering the caller');
     }
     this.#offer = parent.answered ? undefined : parent.offer;
     if (this.#host.signal.stopped) return { status: 'canceled', child: undefined, bridged: false, duration: 0 };
@@ -310,21 +149,32 @@ export class DialRun implements ChildEvents {
   answered(child: ChildLeg, response: MessageView): void {
     this.#clearTimer(child);
     if (this.#winner || this.#done) {
-      void this.#decline(child, response);
+      this.#catch(this.#decline(child, response), 'declining a late answer');
       return;
     }
     const target = child.target;
     if (target.url) {
-      void this.#host.screen(child, target.url, target.method).then((connect) => {
-        if (this.#winner || this.#done || !connect) {
-          void this.#decline(child, response).then(() => this.#attemptOver());
-          return;
-        }
-        void this.#connect(child, response);
-      });
+      this.#catch(this.#host.screen(child, target.url, target.method).then((connect) => {
+        if (this.#winner || this.#done || !connect) return this.#decline(child, response).then(() => this.#attemptOver());
+        return this.#connect(child, response);
+      }), 'screening');
       return;
     }
-    void this.#connect(child, response);
+    this.#catch(this.#connect(child, response), 'connecting');
+  }
+
+  /**
+   * A promise of the dial's own settles without anyone awaiting it: a
+   * rejection ends the call (and this dial, failed), never goes unhandled.
+   */
+  #catch(work: Promise<unknown>, where: string): void {
+    void work.catch((e: unknown) => this.fault(e, where));
+  }
+
+  /** A handler of the dial (or of one of its children) threw: the call ends, and so does this dial. */
+  fault(error: unknown, where: string): void {
+    this.#host.crash(error, where);
+    this.#end({ status: 'failed', child: this.#winner, bridged: false, duration: 0 });
   }
 
   failed(child: ChildLeg): void {
@@ -369,8 +219,8 @@ export class DialRun implements ChildEvents {
   get link(): Link | undefined { return this.#link; }
 
   /** ACK a late-offer 2xx on hold (so it can be hung up cleanly), then BYE. */
-  async #decline(child: ChildLeg, response: MessageView): Promise<void> {
-    if (!this.#offer) child.uac.completeAck(holdAnswer(response.bodyLength > 0 ? response.body : undefined, this.#host.mediaIp()), SDP);
+  async #decline(child: ChildLeg, response: MessageView | undefined): Promise<void> {
+    if (!this.#offer) child.uac.completeAck(holdAnswer(response && response.bodyLength > 0 ? response.body : undefined, this.#host.mediaIp()), SDP);
     await child.hangup();
   }
 
@@ -379,12 +229,13 @@ export class DialRun implements ChildEvents {
     for (const other of this.#children) {
       if (other === child) continue;
       this.#clearTimer(other);
-      if (other.live) void other.hangup();
+      if (other.live) this.#catch(other.hangup(), 'hanging up a losing child');
       else other.cancel('lost');
     }
     const parent = this.#host.parent;
     const childSdp = sdpOf(response);
     let connected = true;
+    let callerGone = false;
     if (this.#offer) {
       // early offer: the child's 2xx holds the answer to the caller's offer
       if (!parent.answered) {
@@ -405,14 +256,19 @@ export class DialRun implements ChildEvents {
       } else {
         connected = false;
         this.#host.ctx.alert(this.#host.record.sid, 'error', 32102, `re-INVITE of the caller with the answering party's media failed (${r?.statusCode ?? 'no response'})`);
+        // the caller did not answer (timeout, transport error) or its dialog is gone (408, 481): nothing is left to connect
+        if (dialogGone(r)) callerGone = true;
       }
     } else {
       connected = false;
       this.#host.ctx.alert(this.#host.record.sid, 'error', 32103, 'the answering party sent no SDP offer in its 200 OK');
     }
-    if (!connected || this.#host.signal.stopped || parent.finished && !parent.answered) {
-      await this.#decline(child, response);
-      this.#end({ status: this.#host.signal.stopped ? 'canceled' : 'failed', child, bridged: false, duration: 0 });
+    if (!connected || this.#host.signal.stopped || parent.finished && !parent.answered || child.ended) {
+      // (a child that hung up while the caller was being answered or re-INVITEd is not connected either)
+      const stopped = this.#host.signal.stopped;
+      if (!child.ended) await this.#decline(child, response);
+      this.#end({ status: stopped ? 'canceled' : child.ended && connected ? 'completed' : 'failed', child, bridged: false, duration: 0 });
+      if (callerGone) this.#host.endCall('the caller did not answer the re-INVITE');
       return;
     }
     const link = new Link(this.#host, child, this.#opts);
@@ -452,10 +308,15 @@ export class DialRun implements ChildEvents {
   }
 
   #abort(): void {
-    if (this.#winner) return; // the link hangs up the child
+    if (this.#link) return; // the link hangs up the child
     for (const c of this.#children) {
       this.#clearTimer(c);
-      if (c.live) void c.hangup().then(() => this.#attemptOver());
+      if (c === this.#winner) {
+        // answered, not yet connected (the caller was being answered or re-INVITEd): ACK on hold and BYE
+        this.#catch(this.#decline(c, c.finalResponse), 'hanging up the answered child');
+        continue;
+      }
+      if (c.live) this.#catch(c.hangup().then(() => this.#attemptOver()), 'hanging up a child');
       else c.cancel('canceled');
     }
     this.#next = this.#targets.length;

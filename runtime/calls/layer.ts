@@ -1,6 +1,9 @@
 /**
  * CallLayer: inbound calls run the configured TwiML application; the REST
- * API's originate/redirect/end act on live calls (CallControl).
+ * API's originate/redirect/end act on live calls (CallControl). Whatever a
+ * call does runs under that call's guard: an exception ends that call
+ * (logged, record failed, completed callback) and reaches neither the SIP
+ * stack nor the REST API, which answers with the call's record.
  */
 import type { MessageView } from '../wasm/message-view.js';
 import type { ServerTx } from '../transaction/server-tx.js';
@@ -15,6 +18,7 @@ import { newCallRecord, type CallRecord } from './record.js';
 import { CallSession } from './session.js';
 import { newSid } from './sid.js';
 import { originate } from './originate.js';
+import { describeFault } from '../dialog/fault.js';
 import type { ChildLeg } from './child.js';
 
 /** Inbound TwiML calls and call control. */
@@ -68,7 +72,8 @@ export class CallLayer implements CallControl {
   inbound(tx: ServerTx, request: MessageView): void {
     const ctx = this.ctx;
     const voiceUrl = ctx.config.voiceUrl!;
-    const uas = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport) }, tx, newTag());
+    const onSendError = (error: unknown, what: string): void => ctx.log.warn('message not sent', { callId: request.callId ?? '', what, error: describeFault(error) });
+    const uas = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport), onSendError }, tx, newTag());
     const parent = new InboundParent(uas);
     const now = Date.now();
     const record = newCallRecord({
@@ -85,14 +90,16 @@ export class CallLayer implements CallControl {
       SipDomainSid: ctx.config.sipDomainSid,
       SipSourceIp: tx.source.host,
     };
-    xHeaderParams(request, 'SipHeader_', params);
     const session = new CallSession(ctx, record, parent, params, (s) => this.#sessions.delete(s.record.sid));
     this.#sessions.set(record.sid, session);
-    tx.on('cancel', () => session.cancelled());
-    // Twilio rings the caller while it fetches the TwiML (SPEC-DETAIL §1.7)
-    parent.provisional(180, 'Ringing');
-    const c = ctx.config;
-    void session.run({ url: voiceUrl, method: c.voiceMethod, params, fallback: c.fallbackUrl ? { url: c.fallbackUrl, method: c.fallbackMethod } : undefined });
+    session.guard('inbound INVITE', () => {
+      xHeaderParams(request, 'SipHeader_', params);
+      tx.on('cancel', () => session.cancelled());
+      // Twilio rings the caller while it fetches the TwiML (SPEC-DETAIL §1.7)
+      parent.provisional(180, 'Ringing');
+      const c = ctx.config;
+      void session.run({ url: voiceUrl, method: c.voiceMethod, params, fallback: c.fallbackUrl ? { url: c.fallbackUrl, method: c.fallbackMethod } : undefined });
+    });
   }
 
   /** Add a session created elsewhere (originate). */
@@ -112,7 +119,9 @@ export class CallLayer implements CallControl {
     const session = this.#sessions.get(sid);
     const child = session ? undefined : this.#children.get(sid);
     if (child) {
-      if (child.redirect(source)) return { ok: true, value: child.record };
+      let redirected = false;
+      child.guard('REST redirect', () => { redirected = child.redirect(source); });
+      if (redirected) return { ok: true, value: child.record };
       return { ok: false, error: { code: 21220, message: `Call ${sid} is a <Dial> leg that is not connected (${child.status}): it cannot be redirected yet`, status: 400 } };
     }
     if (!session) {
@@ -133,7 +142,7 @@ export class CallLayer implements CallControl {
     const session = this.#sessions.get(sid);
     const child = session ? undefined : this.#children.get(sid);
     if (child) {
-      if (status === 'completed' || child.status !== 'in-progress') void child.end();
+      if (status === 'completed' || child.status !== 'in-progress') child.guard('REST hang-up', () => { void child.end().catch((e: unknown) => child.guard('REST hang-up', () => { throw e; })); });
       return { ok: true, value: child.record };
     }
     if (!session) return this.#notLive(sid);

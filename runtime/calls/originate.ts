@@ -123,6 +123,13 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
   void status.fire('initiated', record);
   ring.timer = setTimeout(() => { timedOut = true; uac.cancel(); }, (request.timeout ?? 60) * 1000);
   layer.ringing(sid, () => { canceled = true; uac.cancel(); });
-  uac.start();
+  try {
+    uac.start();
+  } catch (e) {
+    // the INVITE cannot be built (a value the serializer refuses): the call failed before it rang
+    layer.settled(sid);
+    ctx.alert(sid, 'error', 13224, `INVITE to ${checked.uri} not sent: ${(e as Error).message}`);
+    finish('failed', 0);
+  }
   return Promise.resolve({ ok: true, value: { ...record, status: 'queued' } });
 }

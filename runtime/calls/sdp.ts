@@ -31,6 +31,12 @@ function mediaSections(sdp: string): string[][] {
   return sections;
 }
 
+/** The address our made-up SDP (hold) names: the host of our Contact, without IPv6 brackets. */
+export function mediaIpOf(contact: string): string {
+  const host = /@(\[[^\]]+\]|[^:;>]+)/.exec(contact)?.[1] ?? '127.0.0.1';
+  return host.replace(/^\[|\]$/g, '');
+}
+
 /**
  * An answer to `offer` that accepts every stream on hold (`a=inactive`,
  * port 9, first payload type kept with its `a=rtpmap`/`a=fmtp`, which a

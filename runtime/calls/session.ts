@@ -5,7 +5,9 @@
  * reported and skipped), fetches `action` after a Dial and continues with
  * what it returns, and owns the parent's dialog: a BYE or CANCEL from the
  * caller ends everything; other in-dialog requests go to the connected
- * child, or are answered here while nobody is connected.
+ * child, or are answered here while nobody is connected. No exception
+ * leaves the session's handlers: one ends this call (`crash`) and nothing
+ * else (runtime/dialog/fault.ts).
  */
 import type { MessageView } from '../wasm/message-view.js';
 import type { ServerTx } from '../transaction/server-tx.js';
@@ -14,14 +16,19 @@ import type { DialOpts, Verb } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import type { ChildLeg } from './child.js';
 import { DialRun, dialActionParams, type ChildRedirect, type DialHost, type DialResult, type Link } from './dial.js';
-import { Transfer, readReferTo, type TransferHost, type TransferorLeg } from './transfer.js';
+import { lendHost } from './dial-host.js';
+import { Transfer, type BridgedDialOutcome, type TransferHost, type TransferorLeg } from './transfer.js';
+import { transferHostFor } from './transfer-host.js';
 import { OutboundParent, type ParentLeg, type Sdp } from './parent.js';
 import { callParams, type Params } from './params.js';
 import type { CallRecord, CallStatus } from './record.js';
 import { StatusReporter } from './status-callbacks.js';
 import { screenChild } from './screening.js';
+import { mediaIpOf } from './sdp.js';
 import { answerUnlinked } from './unlinked.js';
 import { Stopper, type StopSignal } from './stop.js';
+import { attempt, describeFault, type FaultSink } from '../dialog/fault.js';
+import { CallDocuments, Interrupted } from './documents.js';
 
 /** A Dial already running (a transfer's) whose outcome the call continues from. */
 export interface PendingDial {
@@ -36,13 +43,9 @@ export type TwimlSource =
   /** Verbs already fetched (a transfer's document), after the outcome of `pending`. */
   | { verbs: Verb[]; pending?: PendingDial };
 
-/** Most documents one call may fetch (Redirect loops end here). */
-const MAX_DOCUMENTS = 100;
-/** Document parse failure. */
-const PARSE_FAILURE = 12100;
+/** The code the call's record gets when a handler of the call threw (as for an internal error in a document's run). */
+const INTERNAL_ERROR = 11200;
 
-/** The verb loop stops early (the call ended while a webhook was in flight). */
-class Interrupted extends Error {}
 
 /** One parent call. */
 export class CallSession implements DialogHandler, DialHost {
@@ -58,12 +61,12 @@ export class CallSession implements DialogHandler, DialHost {
   #redirect: TwimlSource | undefined;
   #status: StatusReporter;
   #onEnded: (session: CallSession) => void;
-  #documents = 0;
-  /** URL of the running document: relative URLs in it resolve against it, as Twilio does. */
-  #base: string | undefined;
+  #documents: CallDocuments;
   /** What the call does once the current Dial ends, set by a transfer. */
   #takeover: TwimlSource | undefined;
   #transfer: Transfer | undefined;
+  /** Logs an exception caught while the call ends (the call is ending already). */
+  #logFault: FaultSink = (e, where) => this.ctx.log.error('call failed', { callSid: this.record.sid, where, error: describeFault(e) });
 
   /**
    * @param status  the call's own status callbacks (default: the configured one for inbound calls, completed only)
@@ -74,6 +77,7 @@ export class CallSession implements DialogHandler, DialHost {
     this.parent = parent;
     this.initialParams = initialParams;
     this.#onEnded = onEnded;
+    this.#documents = new CallDocuments(ctx, record, () => this.#ended);
     const cb = ctx.config.statusCallback;
     this.#status = status ?? (cb
       ? new StatusReporter(ctx.webhooks, { url: cb, method: ctx.config.statusCallbackMethod, events: ['completed'] }, (code, message) => ctx.alert(record.sid, 'warning', code, message))
@@ -83,15 +87,13 @@ export class CallSession implements DialogHandler, DialHost {
   get signal(): StopSignal { return this.#abort; }
 
   mediaIp(): string {
-    const contact = this.ctx.contactFor('udp');
-    const host = /@(\[[^\]]+\]|[^:;>]+)/.exec(contact)?.[1] ?? '127.0.0.1';
-    return host.replace(/^\[|\]$/g, '');
+    return mediaIpOf(this.ctx.contactFor('udp'));
   }
 
   /** An absolute URL for `url` (relative ones resolve against the running document's URL). */
   resolve(url: string): string {
     try {
-      return new URL(url, this.#base).href;
+      return new URL(url, this.#documents.base).href;
     } catch {
       return url;
     }
@@ -119,7 +121,7 @@ export class CallSession implements DialogHandler, DialHost {
     this.#transfer = accepted.transfer;
     const referredBy = request.header('Referred-By');
     void accepted.transfer.run(accepted.target, callParams(this.record, this.initialParams), referredBy)
-      .catch((e: unknown) => this.ctx.log.error('transfer failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) }))
+      .catch((e: unknown) => this.crash(e, 'transfer'))
       .finally(() => { this.#transfer = undefined; });
   }
 
@@ -162,7 +164,7 @@ export class CallSession implements DialogHandler, DialHost {
     if (!accepted) return;
     this.#transfer = accepted.transfer;
     void accepted.transfer.run(accepted.target, callParams(this.record, this.initialParams), request.header('Referred-By'))
-      .catch((e: unknown) => this.ctx.log.error('transfer failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) }))
+      .catch((e: unknown) => this.crash(e, 'transfer'))
       .finally(() => { this.#transfer = undefined; });
   }
 
@@ -191,22 +193,11 @@ export class CallSession implements DialogHandler, DialHost {
   }
 
   #transferHost(): TransferHost {
-    const sid = this.record.sid;
-    return {
-      callSid: sid, notifyWaitMs: 4 * this.ctx.transactions.timers.T1,
-      alert: (level, code, message) => this.ctx.alert(sid, level, code, message),
-      fetchTwiml: async (url, method, params) => {
-        const r = await this.#fetch(this.resolve(url), method, params).catch(() => undefined);
-        return r && r.ok ? r.verbs : undefined;
-      },
-      referTo: (request) => readReferTo(this.ctx.parser, request),
+    return transferHostFor(this.ctx, this.record.sid, {
+      fetch: (url, method, params) => this.#documents.fetch(this.resolve(url), method, params),
       takeOver: (verbs) => { this.#takeover = { verbs }; },
       dialWhileBridged: (verbs, onConnected) => this.#dialWhileBridged(verbs, onConnected),
-      emit: (stage, target, detail) => {
-        this.ctx.store.emit({ type: 'transfer', at: Date.now(), callSid: sid, stage, target, detail });
-        if (stage === 'completed' || stage === 'failed') this.ctx.log.info(`transfer ${stage}`, { callSid: sid, target, detail });
-      },
-    };
+    });
   }
 
   /**
@@ -214,47 +205,74 @@ export class CallSession implements DialogHandler, DialHost {
    * link stays; when it connects, the new link takes over and the rest of
    * the document follows the new Dial's outcome.
    */
-  #dialWhileBridged(verbs: Verb[], onConnected: () => Promise<void>): Promise<boolean> {
+  #dialWhileBridged(verbs: Verb[], onConnected: () => Promise<void>): Promise<BridgedDialOutcome> {
     const index = verbs.findIndex((v) => v.kind === 'dial');
     const opts = verbs[index] as DialOpts & { kind: 'dial' };
     const rest = verbs.slice(index + 1);
-    return new Promise<boolean>((resolve) => {
+    return new Promise<BridgedDialOutcome>((resolve) => {
       let connected = false;
-      const signal = (): StopSignal => this.signal;
-      const host: DialHost = {
-        ctx: this.ctx, record: this.record, parent: this.parent,
-        get signal() { return signal(); },
-        answerParent: (sdp) => this.answerParent(sdp),
-        setLink: (link) => {
-          this.#link = link;
-          if (connected) return;
-          connected = true;
-          this.#takeover = { verbs: rest, pending: { run, opts } };
-          resolve(true);
-          void onConnected();
-        },
-        unsetLink: (link) => this.unsetLink(link),
-        refer: (link, o, tx, request) => this.refer(link, o, tx, request),
-        referFromParent: (link, o, tx, request) => this.referFromParent(link, o, tx, request),
-        redirectChild: (link, source) => this.redirectChild(link, source),
-        screen: (child, url, method) => this.screen(child, url, method),
-        resolve: (url) => this.resolve(url),
-        mediaIp: () => this.mediaIp(),
-      };
+      const host = lendHost(this, (link) => {
+        this.#link = link;
+        if (connected) return;
+        connected = true;
+        this.#takeover = { verbs: rest, pending: { run, opts } };
+        resolve('connected');
+        void onConnected().catch((e: unknown) => this.crash(e, 'transfer'));
+      });
       const run = new DialRun(host, opts).run();
-      void run.then(() => { if (!connected) resolve(false); });
+      void run.then((result) => {
+        if (connected) return;
+        // a target that answered (2xx) but could not be connected to the caller is not "no answer"
+        const status = result.child?.sipStatus ?? 0;
+        resolve(status >= 200 && status < 300 ? 'answered' : 'unanswered');
+      }, (e: unknown) => {
+        this.crash(e, 'transfer dial');
+        if (!connected) resolve('unanswered');
+      });
     });
   }
 
+  /** Answer the caller; resolves with its ACK (undefined when none came); rejects when the 2xx cannot be sent (the dial then crashes the call). */
   async answerParent(sdp: Sdp): Promise<MessageView | undefined> {
-    if (this.parent.answered || this.parent.finished) return undefined;
+    if (this.parent.answered || this.parent.finished || this.#ended) return undefined;
     const ack = this.parent.answer(sdp);
     if (this.parent.dialog) this.ctx.registry.add(this.parent.dialog, this, 'a');
     this.ctx.store.update(this.record.sid, 'in-progress');
     return ack;
   }
 
-  /** Run `source` and everything it leads to, then end the call. */
+  /** Run `fn`, one of this call's handlers (SIP events, timers, REST API, drain): an exception in it ends this call (`crash`). */
+  guard(where: string, fn: () => void): void {
+    attempt(fn, (e, w) => this.crash(e, w), where);
+  }
+
+  /**
+   * A handler of this call threw: log it, then end the call with what can
+   * still be sent, each send tried on its own (500 to a caller not yet
+   * answered, BYE to an answered one, the connected party hung up), the
+   * record failed (completed once answered), its completed callback sent.
+   */
+  crash(error: unknown, where: string): void {
+    const sid = this.record.sid;
+    this.ctx.log.error('call failed', { callSid: sid, where, error: describeFault(error) });
+    if (this.#ended) return;
+    this.ctx.alert(sid, 'error', INTERNAL_ERROR, `internal error (${where}): ${(error as Error | undefined)?.message ?? String(error)}`);
+    const quiet = this.#logFault;
+    const link = this.#link;
+    if (!this.parent.answered && !this.parent.finished) attempt(() => this.parent.reject(500, 'Server Internal Error'), quiet, 'sending 500');
+    else if (this.parent.answered) void this.parent.request('BYE');
+    this.#end('failed');
+    if (link) attempt(() => link.parentHungUp(), quiet, 'hanging up the connected party');
+  }
+
+  /** The caller's dialog is gone or unusable (an in-dialog request got no answer, 408 or 481): hang up everything. */
+  endCall(reason: string): void {
+    if (this.#ended) return;
+    this.ctx.log.warn('hanging up: a leg of the call is gone', { callSid: this.record.sid, reason });
+    this.hangup('completed');
+  }
+
+  /** Run `source` and everything it leads to, then end the call; never rejects (a failure ends the call). */
   async run(source: TwimlSource): Promise<void> {
     let next: TwimlSource | undefined = source;
     try {
@@ -273,8 +291,8 @@ export class CallSession implements DialogHandler, DialHost {
       }
     } catch (e) {
       if (!(e instanceof Interrupted)) {
-        this.ctx.log.error('call failed', { callSid: this.record.sid, error: String((e as Error)?.stack ?? e) });
-        this.ctx.alert(this.record.sid, 'error', 11200, `internal error: ${(e as Error).message}`);
+        this.crash(e, 'TwiML');
+        return;
       }
       if (this.#redirect) {
         const r = this.#redirect;
@@ -288,45 +306,10 @@ export class CallSession implements DialogHandler, DialHost {
 
   /** Fetch and parse a document (with the fallback URL on failure); undefined = the call ended with an error. */
   async #load(source: TwimlSource): Promise<Verb[] | undefined> {
-    if (++this.#documents > MAX_DOCUMENTS) {
-      this.#fail(11215, `more than ${MAX_DOCUMENTS} TwiML documents for one call (a <Redirect> loop?)`);
-      return undefined;
-    }
-    if ('verbs' in source) return source.verbs;
-    if ('twiml' in source) return this.#parse(source.twiml, 'inline TwiML', this.record.sid);
-    const first = await this.#fetch(source.url, source.method, source.params);
-    if (first.ok) return first.verbs;
-    if (source.fallback) {
-      const again = await this.#fetch(source.fallback.url, source.fallback.method, { ...source.params, ErrorCode: String(first.code), ErrorUrl: source.url });
-      if (again.ok) return again.verbs;
-      this.#fail(again.code, again.message);
-      return undefined;
-    }
-    this.#fail(first.code, first.message);
+    const r = await this.#documents.load(source);
+    if (r.ok) return r.verbs;
+    if (r.code !== undefined) this.#fail(r.code, r.message);
     return undefined;
-  }
-
-  async #fetch(url: string, method: 'GET' | 'POST', extra: Params | undefined, call: CallRecord = this.record): Promise<{ ok: true; verbs: Verb[] } | { ok: false; code: number; message: string }> {
-    const params = callParams(call, extra);
-    const r = await this.ctx.webhooks.request({ url, method, params });
-    if (this.#ended) throw new Interrupted();
-    if (r.ok && call === this.record) this.#base = r.value.url;
-    if (!r.ok) {
-      this.ctx.alert(call.sid, 'error', r.error.twilioCode, r.error.message);
-      return { ok: false, code: 11200, message: `${url}: ${r.error.message}` };
-    }
-    const verbs = this.#parse(r.value.body, url, call.sid);
-    return verbs ? { ok: true, verbs } : { ok: false, code: PARSE_FAILURE, message: `${url}: invalid TwiML` };
-  }
-
-  #parse(xml: string, where: string, sid: string): Verb[] | undefined {
-    const doc = this.ctx.parseTwiml(xml);
-    if (!doc.ok) {
-      this.ctx.alert(sid, 'error', doc.error.code, `${where}: ${doc.error.path}: ${doc.error.message}`);
-      return undefined;
-    }
-    for (const w of doc.value.warnings) this.ctx.alert(sid, 'warning', w.code, `${where}: ${w.path}: ${w.message}`);
-    return doc.value.verbs;
   }
 
   /** Run verbs; returns the next document source (action, Redirect) or undefined when the document ended. */
@@ -398,7 +381,7 @@ export class CallSession implements DialogHandler, DialHost {
       ctx: this.ctx,
       ended: () => this.#ended,
       resolve: (u) => this.resolve(u),
-      fetch: (u, m, params, call) => this.#fetch(u, m, params, call).catch(() => undefined),
+      fetch: (u, m, params, call) => this.#documents.fetch(u, m, params, call).catch(() => undefined),
       sleep: (ms) => this.#sleep(ms),
     }, child, url, method);
   }
@@ -421,45 +404,61 @@ export class CallSession implements DialogHandler, DialHost {
 
   /** Hang up whatever is up and end the call (`status` and `refusal` are used when it was never answered nor rejected). */
   hangup(status: CallStatus = 'completed', refusal: readonly [number, string] = [603, 'Decline']): void {
-    if (this.#ended) return;
-    if (!this.parent.answered && !this.parent.finished) {
-      // the document ended or said <Hangup> before anything answered the caller (603), or the daemon stops (503)
-      this.parent.reject(refusal[0], refusal[1]);
+    this.guard('hangup', () => {
+      if (this.#ended) return;
+      if (!this.parent.answered && !this.parent.finished) {
+        // the document ended or said <Hangup> before anything answered the caller (603), or the daemon stops (503)
+        this.parent.reject(refusal[0], refusal[1]);
+        this.#end(status);
+        return;
+      }
+      if (this.parent.answered) void this.parent.request('BYE');
       this.#end(status);
-      return;
-    }
-    if (this.parent.answered) void this.parent.request('BYE');
-    this.#end(status);
+    });
   }
 
   /** Replace the running document (REST API redirect): the current verb (a Dial too) stops. */
   redirect(source: TwimlSource): void {
-    if (this.#ended) return;
-    this.#redirect = source;
-    this.#abort.stop();
+    this.guard('redirect', () => {
+      if (this.#ended) return;
+      this.#redirect = source;
+      this.#abort.stop();
+    });
   }
 
   /** The caller cancelled the INVITE. */
   cancelled(): void {
-    if (this.#ended) return;
-    this.parent.reject(487, 'Request Terminated');
-    this.#end('canceled');
+    this.guard('CANCEL', () => {
+      if (this.#ended) return;
+      this.parent.reject(487, 'Request Terminated');
+      this.#end('canceled');
+    });
   }
 
+  /**
+   * The call is over: stop what runs, forget its dialog, write its final
+   * status, send its completed callback. Each step runs even when one
+   * before it throws (the call must not stay half-ended), then the first
+   * failure is logged.
+   */
   #end(status: CallStatus, patch: Partial<CallRecord> = {}): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#abort.stop();
-    this.#pendingAck?.();
-    this.parent.dispose();
+    const log = this.#logFault;
+    attempt(() => this.#abort.stop(), log, 'stopping the running verb');
+    attempt(() => { this.#pendingAck?.(); this.parent.dispose(); }, log, 'ending');
     if (this.parent.dialog) this.ctx.registry.remove(this.parent.dialog);
     const final: CallStatus = this.parent.answered ? 'completed' : status;
-    const record = this.ctx.store.update(this.record.sid, final, patch) ?? this.record;
-    this.#status.completed(record);
+    const record = attempt(() => this.ctx.store.update(this.record.sid, final, patch), log, 'recording the end') ?? this.record;
+    attempt(() => this.#status.completed(record), log, 'completed callback');
     this.#onEnded(this);
   }
 
   onRequest(_side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
+    this.guard(`in-dialog ${tx.method}`, () => this.#onRequest(tx, request));
+  }
+
+  #onRequest(tx: ServerTx, request: MessageView): void {
     const dialog = this.parent.dialog;
     if (!dialog || !dialog.acceptRemoteSeq(request.cseqNumber, tx.method)) {
       tx.respond(tx.createResponse(500, 'Server Internal Error', { headers: [['Retry-After', '1']] }));
@@ -481,17 +480,18 @@ export class CallSession implements DialogHandler, DialHost {
 
   /** Nobody is connected: keep the caller on hold, answer what needs an answer. */
   #answerLocally(tx: ServerTx, request: MessageView): void {
-    const stop = answerUnlinked(this.ctx, this.parent, tx, request, this.mediaIp());
+    // the caller not ACKing our 2xx of its re-INVITE is gone: end the call, as a bridge does
+    const stop = answerUnlinked(this.ctx, this.parent, tx, request, this.mediaIp(), () => this.guard('ACK timeout', () => this.endCall('no ACK for a re-INVITE')));
     if (stop) this.#pendingAck = stop;
   }
 
   onAck(_side: 'a' | 'b', ack: MessageView): void {
-    if (this.#pendingAck) {
-      this.#pendingAck();
+    this.guard('ACK', () => {
+      this.#pendingAck?.();
       this.#pendingAck = undefined;
-    }
-    this.#link?.acked('parent');
-    this.parent.acked(ack);
+      this.#link?.acked('parent');
+      this.parent.acked(ack);
+    });
   }
 
   onStrayResponse(): void {

@@ -34,12 +34,24 @@ export class Stopper implements StopSignal {
     };
   }
 
-  /** Stop: every listener runs once, in the order added; later calls do nothing. */
+  /**
+   * Stop: every listener runs once, in the order added; later calls do
+   * nothing. One that throws does not keep the others from running (each
+   * stops a part of the call); the first exception is rethrown after all ran.
+   */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
     const listeners = this.#listeners;
     this.#listeners = [];
-    for (const listener of listeners) listener();
+    let failure: { error: unknown } | undefined;
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 }

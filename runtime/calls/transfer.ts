@@ -26,6 +26,13 @@ import type { Params } from './params.js';
 /** No referUrl on the `<Dial>` that set up the call. */
 export const NO_REFER_URL = 13802;
 
+/**
+ * How an answerOnBridge transfer's `<Dial>` ended: the caller connected to
+ * the new party; the new party answered but the caller could not be
+ * connected to it (its re-INVITE failed); or nobody answered.
+ */
+export type BridgedDialOutcome = 'connected' | 'answered' | 'unanswered';
+
 /** The leg that sent the REFER: NOTIFYs go there. */
 export interface TransferorLeg {
   readonly ended: boolean;
@@ -52,11 +59,11 @@ export interface TransferHost {
   takeOver(verbs: Verb[]): void;
   /**
    * answerOnBridge true: ring the document's first `<Dial>` while the
-   * transferor stays bridged. Resolves true once the caller is connected to
-   * the new party (the old link must then be released), false when nobody
-   * answered.
+   * transferor stays bridged. Resolves 'connected' once the caller is
+   * connected to the new party (the old link must then be released), else
+   * says why not.
    */
-  dialWhileBridged(verbs: Verb[], onConnected: () => Promise<void>): Promise<boolean>;
+  dialWhileBridged(verbs: Verb[], onConnected: () => Promise<void>): Promise<BridgedDialOutcome>;
   emit(stage: 'refer' | 'webhook' | 'completed' | 'failed', target?: string, detail?: string): void;
 }
 
@@ -128,12 +135,18 @@ export class Transfer {
         return;
       }
       let connectedMs = 0;
-      const connected = await host.dialWhileBridged(verbs, async () => {
+      const outcome = await host.dialWhileBridged(verbs, async () => {
         connectedMs = Date.now() - started;
         await this.#sendNotify('SIP/2.0 200 OK', true);
         await this.#release();
       });
-      if (!connected) {
+      if (outcome === 'answered') {
+        // RFC 3515 §2.4.5: the sipfrag reports the outcome; the target's 200 was not the end of it
+        await this.#sendNotify('SIP/2.0 503 Service Unavailable', true);
+        host.emit('failed', target.raw, 'transfer target answered, but the caller could not be connected to it');
+        return;
+      }
+      if (outcome === 'unanswered') {
         await this.#sendNotify('SIP/2.0 480 Temporarily Unavailable', true);
         host.emit('failed', target.raw, 'transfer target did not answer; original call kept');
         return;

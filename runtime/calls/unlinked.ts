@@ -16,9 +16,10 @@ const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY';
 
 /**
  * Answer `request` on the parent's dialog.
+ * @param onAckTimeout  no ACK came for the 2xx of a re-INVITE within 64·T1 (RFC 3261 §13.3.1.4: the call must end)
  * @return for a re-INVITE, the function that stops the 2xx retransmissions (call it on the ACK)
  */
-export function answerUnlinked(ctx: CallContext, parent: ParentLeg, tx: ServerTx, request: MessageView, mediaIp: string): (() => void) | undefined {
+export function answerUnlinked(ctx: CallContext, parent: ParentLeg, tx: ServerTx, request: MessageView, mediaIp: string, onAckTimeout: () => void): (() => void) | undefined {
   if (tx.method === 'INVITE' || tx.method === 'UPDATE') {
     const offer = request.bodyLength > 0 ? request.body.slice() : undefined;
     const headers: HeaderField[] = [['Contact', ctx.contactFor(tx.source.transport)]];
@@ -27,7 +28,7 @@ export function answerUnlinked(ctx: CallContext, parent: ParentLeg, tx: ServerTx
     const out = tx.createResponse(200, 'OK', { headers, body });
     tx.respond(out);
     if (tx.method !== 'INVITE') return undefined;
-    return retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => undefined);
+    return retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, onAckTimeout);
   }
   if (tx.method === 'REFER') {
     tx.respond(tx.createResponse(603, 'Decline', { headers: [['Warning', '399 patchbay "no connected party to transfer"']] }));

@@ -3,7 +3,10 @@
  * caller's INVITE (leg a, UasLeg) is re-originated to a target (leg b,
  * UacLeg); provisionals, the answer and failures are relayed; in-dialog
  * requests (re-INVITE with its SDP, UPDATE, INFO, …) go to the other leg
- * and their final response comes back; a BYE on either leg ends both.
+ * and their final response comes back; a BYE on either leg ends both, and
+ * so does an in-dialog request the other leg does not answer, or answers
+ * 408 or 481 (RFC 3261 §12.2.1.2: the dialog is gone). No exception leaves
+ * a bridge's handlers: a fault ends that bridge alone (see fault.ts).
  */
 import type { MessageView } from '../wasm/message-view.js';
 import type { HeaderField, OutgoingResponse } from '../sip/message.js';
@@ -17,6 +20,7 @@ import { UasLeg, retransmitUntilAck } from './uas-leg.js';
 import { UacLeg } from './uac-leg.js';
 import type { DialogHandler, DialogRegistry } from './registry.js';
 import { destinationOf } from './target.js';
+import { attempt, type FaultSink } from './fault.js';
 
 /** Everything a bridge needs from the daemon. */
 export interface BridgeContext {
@@ -32,6 +36,8 @@ export interface BridgeContext {
   credentials?: DigestCredentials;
   /** Called once when the bridge has ended. */
   onEnded(bridge: Bridge): void;
+  /** Told about an exception caught in the bridge (the bridge ends) or a message that could not be sent. */
+  onFault?(bridge: Bridge, error: unknown, where: string): void;
 }
 
 /** Headers carried from one leg's in-dialog request to the other's. */
@@ -50,6 +56,11 @@ function bodyOf(view: MessageView): Uint8Array | undefined {
   return view.bodyLength > 0 ? view.body.slice() : undefined;
 }
 
+/** True when the answer to an in-dialog request means the dialog is over (RFC 3261 §12.2.1.2: 408, 481, or none at all). */
+export function dialogGone(response: MessageView | undefined): boolean {
+  return !response || response.statusCode === 408 || response.statusCode === 481;
+}
+
 /** One bridged call. */
 export class Bridge implements DialogHandler {
   readonly a: UasLeg;
@@ -60,6 +71,7 @@ export class Bridge implements DialogHandler {
   #cancelled = false;
   #ended = false;
   #pendingAcks = new Map<'a' | 'b', () => void>();
+  #fault: FaultSink;
 
   /**
    * @param tx      the caller's INVITE server transaction
@@ -67,8 +79,10 @@ export class Bridge implements DialogHandler {
    */
   constructor(ctx: BridgeContext, tx: ServerTx, target: string) {
     this.#ctx = ctx;
+    const onSendError = (error: unknown, what: string): void => ctx.onFault?.(this, error, `sending ${what}`);
+    this.#fault = (error, where) => this.#faulted(error, where);
     const invite = tx.request;
-    this.a = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport) }, tx, newTag());
+    this.a = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport), onSendError }, tx, newTag());
     const destination = destinationOf(target) ?? { transport: 'udp' as const, host: '127.0.0.1', port: 5060 };
     const from = (invite.header('From') ?? '<sip:anonymous@anonymous.invalid>').replace(/;\s*tag\s*=\s*[^;>]*/i, '');
     const maxForwards = Math.min(70, Math.max(0, (invite.maxForwards ?? 70) - 1));
@@ -83,16 +97,38 @@ export class Bridge implements DialogHandler {
     const body = bodyOf(invite);
     if (body) headers.push(['Content-Type', invite.header('Content-Type') ?? 'application/sdp']);
     this.b = new UacLeg(
-      { transactions: ctx.transactions, transport: ctx.transport, contact: ctx.contactFor(destination.transport), credentials: ctx.credentials },
+      { transactions: ctx.transactions, transport: ctx.transport, contact: ctx.contactFor(destination.transport), credentials: ctx.credentials, onSendError },
       { method: 'INVITE', uri: target, headers, body },
       destination,
       {
-        provisional: (r) => this.#provisional(r),
-        answered: (r) => this.#answered(r),
-        failed: (status, reason) => this.#failed(status, reason),
+        provisional: (r) => this.#guard('provisional', () => this.#provisional(r)),
+        answered: (r) => this.#guard('answer', () => this.#answered(r)),
+        failed: (status, reason) => this.#guard('failure', () => this.#failed(status, reason)),
       },
     );
-    tx.on('cancel', () => this.#callerCancelled());
+    tx.on('cancel', () => this.#guard('CANCEL', () => this.#callerCancelled()));
+  }
+
+  /** Run a handler; an exception in it ends this bridge (never its caller: a SIP event, a timer, the drain). */
+  #guard(where: string, fn: () => void): void {
+    attempt(fn, this.#fault, where);
+  }
+
+  /**
+   * A handler threw: end the call with what can still be sent, each send
+   * tried on its own (500 to a caller not yet answered, CANCEL to a target
+   * still ringing, BYE to answered legs), and forget it at once.
+   */
+  #faulted(error: unknown, where: string): void {
+    this.#ctx.onFault?.(this, error, where);
+    if (this.#ended) return;
+    const ignore: FaultSink = (e, w) => this.#ctx.onFault?.(this, e, w);
+    this.#cancelled = true;
+    attempt(() => { if (!this.a.finished) this.a.reject(500, 'Server Internal Error'); }, ignore, 'sending 500');
+    attempt(() => this.b.cancel(), ignore, 'sending CANCEL');
+    if (this.a.answered) void this.a.request('BYE');
+    if (this.b.dialog) void this.b.bye();
+    this.#end();
   }
 
   /** True once both legs are over. */
@@ -100,16 +136,20 @@ export class Bridge implements DialogHandler {
 
   /** Start calling the target. */
   start(): void {
+    this.#guard('start', () => this.#start());
+  }
+
+  #start(): void {
     const invite = this.a.tx.request;
     if (invite.maxForwards === 0) {
       this.a.reject(483, 'Too Many Hops');
       this.#end();
       return;
     }
-    this.#ringTimer = this.#ctx.clock.setTimeout(() => {
+    this.#ringTimer = this.#ctx.clock.setTimeout(() => this.#guard('ring timeout', () => {
       this.#timedOut = true;
       this.b.cancel();
-    }, this.#ctx.ringTimeoutMs);
+    }), this.#ctx.ringTimeoutMs);
     this.b.start();
   }
 
@@ -121,12 +161,12 @@ export class Bridge implements DialogHandler {
 
   #answered(r: MessageView): void {
     this.#clearRing();
-    const dialog = this.b.dialog!;
-    this.#ctx.registry.add(dialog, this, 'b');
-    if (this.#cancelled || this.a.finished) {
+    if (this.#ended || this.#cancelled || this.a.finished) {
+      // too late (the caller cancelled, or the call ended): hang up the answer, keep no dialog
       void this.b.bye().then(() => this.#end());
       return;
     }
+    this.#ctx.registry.add(this.b.dialog!, this, 'b');
     this.a.answer(bodyOf(r), r.header('Content-Type'), () => this.hangup('no ACK from the caller'));
     this.#ctx.registry.add(this.a.dialog, this, 'a');
   }
@@ -149,6 +189,10 @@ export class Bridge implements DialogHandler {
 
   /** An in-dialog request arrived on leg `side`. */
   onRequest(side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
+    this.#guard(`in-dialog ${tx.method}`, () => this.#onRequest(side, tx, request));
+  }
+
+  #onRequest(side: 'a' | 'b', tx: ServerTx, request: MessageView): void {
     const leg = side === 'a' ? this.a.dialog : this.b.dialog;
     if (!leg || !leg.acceptRemoteSeq(request.cseqNumber, tx.method)) {
       tx.respond(tx.createResponse(500, 'Server Internal Error', { headers: [['Retry-After', '1']] }));
@@ -161,7 +205,7 @@ export class Bridge implements DialogHandler {
       return;
     }
     const other = side === 'a' ? this.b : this.a;
-    void other.request(tx.method, { headers: relayedHeaders(request), body: bodyOf(request) }).then((response) => {
+    void other.request(tx.method, { headers: relayedHeaders(request), body: bodyOf(request) }).then((response) => this.#guard(`relayed ${tx.method}`, () => {
       const status = response?.statusCode ?? 408;
       const headers: HeaderField[] = response ? relayedHeaders(response) : [];
       if (tx.method === 'INVITE' || tx.method === 'UPDATE') headers.push(['Contact', this.#ctx.contactFor(tx.source.transport)]);
@@ -170,7 +214,9 @@ export class Bridge implements DialogHandler {
       if (tx.method === 'INVITE' && status >= 200 && status < 300) {
         this.#pendingAcks.set(side, retransmitUntilAck({ transactions: this.#ctx.transactions, transport: this.#ctx.transport, clock: this.#ctx.clock, contact: '' }, tx, out, () => this.hangup('no ACK for a re-INVITE')));
       }
-    });
+      // the other leg's dialog is gone (no answer, 408, 481): the call cannot go on (RFC 3261 §12.2.1.2)
+      if (dialogGone(response)) this.hangup(`no answer to an in-dialog ${tx.method}`);
+    }));
   }
 
   #byeB(): Promise<unknown> {
@@ -181,6 +227,10 @@ export class Bridge implements DialogHandler {
 
   /** The ACK for a 2xx we sent on leg `side`. */
   onAck(side: 'a' | 'b', ack: MessageView): void {
+    this.#guard('ACK', () => this.#onAck(side, ack));
+  }
+
+  #onAck(side: 'a' | 'b', ack: MessageView): void {
     if (side === 'a') {
       this.a.acked();
       this.b.completeAck(bodyOf(ack), ack.header('Content-Type'));
@@ -191,11 +241,15 @@ export class Bridge implements DialogHandler {
 
   /** A 2xx retransmission from the target (our ACK was lost). */
   onStrayResponse(response: MessageView): void {
-    if (response.cseqMethod === 'INVITE') this.b.ackRetransmission(response);
+    this.#guard('2xx retransmission', () => { if (response.cseqMethod === 'INVITE') this.b.ackRetransmission(response); });
   }
 
-  /** End the call from our side (drain, ACK timeout): BYE answered legs, finish the rest. */
+  /** End the call from our side (drain, ACK timeout, a leg gone): BYE answered legs, finish the rest. */
   hangup(reason: string): void {
+    this.#guard('hangup', () => this.#hangup(reason));
+  }
+
+  #hangup(reason: string): void {
     if (this.#ended) return;
     if (!this.a.finished) this.a.reject(503, 'Service Unavailable', [['Reason', `SIP;cause=503;text="${reason.replace(/"/g, '')}"`]]);
     if (this.b.ringing) this.b.cancel();

@@ -32,6 +32,13 @@ export interface UacLegContext {
   /** Our Contact for this leg. */
   contact: string;
   credentials?: DigestCredentials;
+  /**
+   * Told when a message of this leg cannot be built or sent (a value the
+   * serializer refuses, the transaction layer closed). The leg goes on as
+   * if the far end had not answered it: an in-dialog request resolves
+   * undefined, a 2xx that cannot be ACKed fails the attempt.
+   */
+  onSendError?: (error: unknown, what: string) => void;
 }
 
 /** The outgoing side of a bridged call. */
@@ -52,7 +59,7 @@ export class UacLeg {
   /** Late offer (no SDP in our INVITE): the ACK carries the answer, so it waits for completeAck(). */
   #lateOffer: boolean;
   #pendingAck: MessageView | undefined;
-  #lastAck: { dialog: Dialog; request: OutgoingRequest } | undefined;
+  #lastAck: { dialog: Dialog; request: OutgoingRequest; cseq: number } | undefined;
 
   /**
    * @param request      the INVITE (From with tag, To, Call-ID, CSeq, Contact, body)
@@ -90,14 +97,27 @@ export class UacLeg {
     tx.on('final', (r) => this.#final(r));
     tx.on('timeout', () => this.#fail(408, 'Request Timeout'));
     tx.on('transport-error', () => this.#fail(503, 'Service Unavailable'));
-    if (this.#cancelRequested) tx.cancel();
+    if (this.#cancelRequested) this.#cancelTx(tx);
+  }
+
+  #cancelTx(tx: ClientTx): void {
+    try {
+      tx.cancel();
+    } catch (e) {
+      this.#ctx.onSendError?.(e, 'CANCEL');
+    }
   }
 
   #final(response: MessageView): void {
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       if (this.#lateOffer && this.#state === 'calling') this.#pendingAck = response;
-      else if (!(this.#lateOffer && this.#pendingAck)) this.#ack(response);
+      else if (!(this.#lateOffer && this.#pendingAck) && !this.#ack(response) && this.#state === 'calling') {
+        // a 2xx we cannot acknowledge (its Contact is no usable Request-URI) is no answer we can use
+        this.#state = 'ended';
+        this.#release().failed(502, 'Bad Gateway', response);
+        return;
+      }
       if (this.#state === 'answered' && this.#dialog && response.toTag !== this.#dialog.state.remoteTag) {
         this.#byeFork(response); // a second fork answered (RFC 3261 §13.2.2.4)
         return;
@@ -118,8 +138,12 @@ export class UacLeg {
           .filter(([n]) => n !== 'Authorization' && n !== 'Proxy-Authorization')
           .map(([n, v]) => (n === 'CSeq' ? [n, `${this.#cseq} INVITE`] : [n, v]));
         this.#request = { ...this.#request, headers: [...headers, ...answer.value.map(([n, v]) => [n, v] as HeaderField)] };
-        this.#send(this.#request);
-        return;
+        try {
+          this.#send(this.#request);
+          return;
+        } catch (e) {
+          this.#ctx.onSendError?.(e, 'INVITE');
+        }
       }
     }
     this.#state = 'ended';
@@ -146,37 +170,68 @@ export class UacLeg {
     return events;
   }
 
-  /** Late offer: send the ACK of the 2xx with the caller's SDP answer (RFC 3261 §13.2.2.4). */
+  /**
+   * Late offer: send the ACK of the 2xx with the caller's SDP answer (RFC
+   * 3261 §13.2.2.4). Nothing is sent once the leg has ended: the far end
+   * gave up waiting and hung up (RFC 3261 §13.3.1.4), its dialog is gone,
+   * and its address may already belong to someone else.
+   */
   completeAck(body: Uint8Array | undefined, contentType: string | undefined): void {
     const response = this.#pendingAck;
     if (!response) return;
     this.#pendingAck = undefined;
     this.#lateOffer = false;
+    if (this.#state === 'ended') return;
     this.#ack(response, body, contentType);
   }
 
-  /** The ACK for a 2xx: a new transaction-less request on the dialog (RFC 3261 §13.2.2.4). */
-  #ack(response: MessageView, body?: Uint8Array, contentType?: string): void {
-    const dialog = this.#dialog && response.toTag === this.#dialog.state.remoteTag
-      ? this.#dialog
-      : Dialog.fromResponse(this.#request, response, this.#destination);
-    const headers: HeaderField[] = body && body.length > 0 ? [['Content-Type', contentType ?? 'application/sdp']] : [];
-    const ack = dialog.createRequest('ACK', { cseq: response.cseqNumber, headers, body: body && body.length > 0 ? body : undefined });
-    if (!this.#dialog || dialog === this.#dialog) this.#lastAck = { dialog, request: ack };
-    this.#write(dialog, ack);
+  /**
+   * The ACK for a 2xx: a new transaction-less request on the dialog (RFC 3261 §13.2.2.4).
+   * @return false when it could not be built or sent
+   */
+  #ack(response: MessageView, body?: Uint8Array, contentType?: string): boolean {
+    try {
+      const dialog = this.#dialog && response.toTag === this.#dialog.state.remoteTag
+        ? this.#dialog
+        : Dialog.fromResponse(this.#request, response, this.#destination);
+      const headers: HeaderField[] = body && body.length > 0 ? [['Content-Type', contentType ?? 'application/sdp']] : [];
+      const ack = dialog.createRequest('ACK', { cseq: response.cseqNumber, headers, body: body && body.length > 0 ? body : undefined });
+      this.#write(dialog, ack);
+      if (!this.#dialog || dialog === this.#dialog) this.#lastAck = { dialog, request: ack, cseq: response.cseqNumber };
+      return true;
+    } catch (e) {
+      this.#ctx.onSendError?.(e, 'ACK');
+      return false;
+    }
   }
 
   #byeFork(response: MessageView): void {
-    const fork = Dialog.fromResponse(this.#request, response, this.#destination);
-    this.#ctx.transactions.request(fork.createRequest('BYE'), fork.destination());
+    try {
+      const fork = Dialog.fromResponse(this.#request, response, this.#destination);
+      this.#ctx.transactions.request(fork.createRequest('BYE'), fork.destination());
+    } catch (e) {
+      this.#ctx.onSendError?.(e, 'BYE');
+    }
   }
 
-  /** Resend the ACK for a 2xx retransmission that reached no transaction (the same ACK, SDP included). */
+  /**
+   * Resend the ACK for a 2xx retransmission that reached no transaction
+   * (the same ACK, SDP included): only for the 2xx of our INVITE on this
+   * dialog; a stray 2xx of another request (a re-INVITE's, after its
+   * transaction ended) is not answered with the INVITE's ACK.
+   */
   ackRetransmission(response: MessageView): void {
     if (!this.#dialog || response.toTag !== this.#dialog.state.remoteTag) return;
-    if (this.#lastAck) this.#write(this.#lastAck.dialog, this.#lastAck.request);
+    const last = this.#lastAck;
+    if (!last || response.cseqNumber !== last.cseq) return;
+    try {
+      this.#write(last.dialog, last.request);
+    } catch (e) {
+      this.#ctx.onSendError?.(e, 'ACK');
+    }
   }
 
+  /** @throws SipBuildError when the request cannot be serialized */
   #write(dialog: Dialog, request: OutgoingRequest): void {
     const destination = dialog.destination();
     const via = this.#ctx.transport.viaFor(destination, newBranch());
@@ -189,7 +244,7 @@ export class UacLeg {
   cancel(): void {
     if (this.#state !== 'calling' || this.#cancelRequested) return;
     this.#cancelRequested = true;
-    this.#tx?.cancel();
+    if (this.#tx) this.#cancelTx(this.#tx);
   }
 
   /**
@@ -225,20 +280,35 @@ export class UacLeg {
   }
 }
 
-/** Send a request on a dialog; re-INVITEs carry our Contact and their 2xx is ACKed. Resolves with the final response. */
-export function sendInDialog(ctx: { transactions: TransactionLayer; transport: TransportLayer; contact: string }, dialog: Dialog, method: string, options: { headers?: HeaderField[]; body?: Uint8Array }): Promise<MessageView | undefined> {
-  const request = dialog.createRequest(method, { ...options, contact: method === 'INVITE' || method === 'UPDATE' ? ctx.contact : undefined });
+/**
+ * Send a request on a dialog; re-INVITEs carry our Contact and their 2xx is
+ * ACKed. Resolves with the final response, undefined on timeout, transport
+ * error or when the request cannot be built (told to `onSendError`); never rejects.
+ */
+export function sendInDialog(ctx: { transactions: TransactionLayer; transport: TransportLayer; contact: string; onSendError?: (error: unknown, what: string) => void }, dialog: Dialog, method: string, options: { headers?: HeaderField[]; body?: Uint8Array }): Promise<MessageView | undefined> {
+  let tx: ClientTx;
+  let request: OutgoingRequest;
   const destination = dialog.destination();
-  const tx = ctx.transactions.request(request, destination);
+  try {
+    request = dialog.createRequest(method, { ...options, contact: method === 'INVITE' || method === 'UPDATE' ? ctx.contact : undefined });
+    tx = ctx.transactions.request(request, destination);
+  } catch (e) {
+    ctx.onSendError?.(e, method);
+    return Promise.resolve(undefined);
+  }
   if (method === 'INVITE') {
     const cseq = Number(/^\d+/.exec(request.headers.find(([n]) => n === 'CSeq')?.[1] ?? '0')?.[0] ?? 0);
-    // every 2xx (first and retransmitted) gets an ACK (RFC 3261 §13.2.2.4)
+    // every 2xx (first and retransmitted) gets an ACK (RFC 3261 §13.2.2.4), on this dialog only
     tx.on('final', (r) => {
       if (r.statusCode < 200 || r.statusCode >= 300) return;
       const via = ctx.transport.viaFor(destination, newBranch());
       if (via === undefined) return;
-      const ack = dialog.createRequest('ACK', { cseq });
-      void ctx.transactions.write({ ...ack, headers: [['Via', via], ['Max-Forwards', '70'], ...ack.headers] }, destination);
+      try {
+        const ack = dialog.createRequest('ACK', { cseq });
+        void ctx.transactions.write({ ...ack, headers: [['Via', via], ['Max-Forwards', '70'], ...ack.headers] }, destination);
+      } catch (e) {
+        ctx.onSendError?.(e, 'ACK');
+      }
     });
   }
   return tx.outcome.then((o) => (o.kind === 'response' ? o.response : undefined));

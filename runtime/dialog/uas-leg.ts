@@ -21,6 +21,8 @@ export interface UasLegContext {
   clock: Clock;
   /** Our Contact for this leg. */
   contact: string;
+  /** Told when an in-dialog request cannot be built or sent (it then resolves undefined, as on a timeout). */
+  onSendError?: (error: unknown, what: string) => void;
 }
 
 /** The incoming side of a bridged call. */
@@ -60,25 +62,27 @@ export class UasLeg {
 
   /**
    * Send the 2xx and retransmit it until the ACK (UDP only).
+   * @throws SipBuildError when the 2xx cannot be built (nothing was sent: still unanswered)
    * @param onAckTimeout  called when no ACK came within 64·T1 (the call must be ended)
    */
   answer(body: Uint8Array | undefined, contentType: string | undefined, onAckTimeout: () => void): void {
     if (this.#final) return;
+    const response = this.#response(200, 'OK', body, contentType);
+    // a 2xx that cannot be built throws here, and the leg is still unanswered (its owner may yet send a failure)
+    this.tx.respond(response);
     this.#final = true;
     this.#answered = true;
     this.#answeredAt = this.#ctx.clock.now();
     this.#onAckTimeout = onAckTimeout;
-    const response = this.#response(200, 'OK', body, contentType);
-    this.tx.respond(response);
     this.#stop = retransmitUntilAck(this.#ctx, this.tx, response, () => this.#onAckTimeout?.());
   }
 
   /** Send a final failure response (the transaction ACKs it). */
   reject(status: number, reason: string, headers: HeaderField[] = []): void {
     if (this.#final) return;
-    this.#final = true;
     const response = this.tx.createResponse(status, reason, { toTag: this.toTag, headers });
     this.tx.respond(response);
+    this.#final = true;
   }
 
   /** The ACK for our 2xx arrived. */

@@ -55,7 +55,7 @@ function target(headers: ResolvedTarget['headers']): ResolvedTarget {
 function events(failed: ChildLeg[]): ChildEvents {
   return {
     ringing: () => undefined, answered: () => undefined, failed: (c) => failed.push(c),
-    hungUp: () => undefined, request: () => undefined, ack: () => undefined, redirect: () => false,
+    hungUp: () => undefined, request: () => undefined, ack: () => undefined, redirect: () => false, fault: () => undefined,
   };
 }
 

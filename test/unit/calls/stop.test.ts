@@ -23,4 +23,15 @@ describe('Stopper', () => {
     stopper.onStop(() => heard++);
     expect(heard).toBe(1);
   });
+
+  it('a listener that throws does not keep the later ones from running; the first error is rethrown after all ran', () => {
+    const stopper = new Stopper();
+    const heard: string[] = [];
+    stopper.onStop(() => { heard.push('a'); throw new Error('first'); });
+    stopper.onStop(() => { heard.push('b'); throw new Error('second'); });
+    stopper.onStop(() => heard.push('c'));
+    expect(() => stopper.stop()).toThrow('first');
+    expect(heard).toEqual(['a', 'b', 'c']);
+    expect(stopper.stopped).toBe(true);
+  });
 });
