@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeBlock } from '../support/readme.js';
+import { ABI_VERSION } from '../../runtime/wasm/abi.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -168,19 +169,19 @@ describe.skipIf(skip)('embedding in a headless browser (Chromium)', () => {
 
   it('serves the wasm as application/wasm and runs it in the page', () => {
     expect(pageErrors, pageErrors.join('\n')).toEqual([]);
-    expect(result.infra?.abiVersion).toBe(3);
+    expect(result.infra?.abiVersion).toBe(ABI_VERSION);
     expect(result.infra?.exports).toContain('memory');
   });
 
   it('imports embed.js in the browser and instantiates the parser', () => {
     expect(result.error).toBeUndefined();
-    expect(result.abiVersion).toBe(3);
+    expect(result.abiVersion).toBe(ABI_VERSION);
   });
 
   it('instantiates from the promise fetch() returns, as WebAssembly.instantiateStreaming does', () => {
     expect(result.error).toBeUndefined();
     expect(result.fromPromise).toBe(result.abiVersion);
-    expect(result.fromPromise).toBe(2);
+    expect(result.fromPromise).toBe(ABI_VERSION);
   });
 
   it('parses an INVITE', () => {
