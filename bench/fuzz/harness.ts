@@ -14,6 +14,7 @@ import { statusKb } from '../daemon/proc-stats.js';
 import { sleep, startChild, waitForUdpPort, type Child } from '../daemon/processes.js';
 import { BENCH_FILES, startUac } from '../daemon/sipp.js';
 import type { FuzzOptions } from './options.js';
+import { collectGarbage } from './gc.js';
 import { sendFuzz, type SendReport } from './send.js';
 
 /** Readiness of a child (its port bound, /stats answering) on a loaded machine: generous. */
@@ -75,8 +76,8 @@ async function startSippUas(port: number, dir: string): Promise<Child> {
   return child;
 }
 
-async function startDaemon(sipPort: number, httpPort: number, uasPort: number, extra: string[]): Promise<Child> {
-  const daemon = startChild(process.execPath, [
+async function startDaemon(sipPort: number, httpPort: number, uasPort: number, inspectPort: number, extra: string[]): Promise<Child> {
+  const daemon = startChild(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`,
     join(findProjectRoot(), 'dist', 'runtime', 'cli.js'), 'serve',
     '--listen', `udp:127.0.0.1:${sipPort},tcp:127.0.0.1:${sipPort}`, '--http', `127.0.0.1:${httpPort}`,
     '--route', `sip:callee@127.0.0.1:${uasPort}`, '--t1', String(T1_MS), '--timer-d', String(TIMER_D_MS),
@@ -125,17 +126,18 @@ async function placeCalls(sipPort: number, uacPort: number, dir: string, calls: 
  */
 export async function runFuzz(options: FuzzOptions, progress: (line: string) => void): Promise<FuzzVerdict> {
   const dir = mkdtempSync(join(tmpdir(), 'patchbay-fuzz-'));
-  const [sipPort, httpPort, uasPort, uacPort] = [0, 1, 2, 3].map((i) => options.portBase + i) as [number, number, number, number];
+  const [sipPort, httpPort, uasPort, uacPort, inspectPort] = [0, 1, 2, 3, 4].map((i) => options.portBase + i) as [number, number, number, number, number];
   let uas: Child | undefined;
   let daemon: Child | undefined;
   try {
     uas = await startSippUas(uasPort, dir);
-    daemon = await startDaemon(sipPort, httpPort, uasPort, options.daemonArgs);
+    daemon = await startDaemon(sipPort, httpPort, uasPort, inspectPort, options.daemonArgs);
     // warm up (JIT, pools, WASM memory) so that RSS "before" is the daemon at work, not at rest
     mkdirSync(join(dir, 'warmup'));
     const warm = await placeCalls(sipPort, uacPort, join(dir, 'warmup'), 20, 20, START_TIMEOUT_MS);
     if (warm.successful < 20) throw new Error(`warm-up calls failed before any fuzzing (${warm.successful}/20):\n${warm.errors}`);
     await settle(httpPort, daemon, options.settleSeconds * 1000);
+    await collectGarbage(inspectPort);
     const before = statusKb(daemon.pid, 'VmRSS') / 1024;
     const durationMs = options.seconds > 0 ? options.seconds * 1000 : (options.count / options.rate) * 1000;
     const placed = Math.max(10, Math.ceil((durationMs / 1000) * options.callRate));
@@ -149,6 +151,7 @@ export async function runFuzz(options: FuzzOptions, progress: (line: string) => 
     const settled = await settle(httpPort, daemon, options.settleSeconds * 1000);
     traffic.close();
     const alive = !daemon.hasExited() && settled.stats !== undefined;
+    if (alive) await collectGarbage(inspectPort);
     const after = alive ? statusKb(daemon.pid, 'VmRSS') / 1024 : 0;
     const logs = problems(daemon.output());
     const failures: string[] = [];

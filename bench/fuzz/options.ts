@@ -48,7 +48,7 @@ Exits 1 on failure; the verdict names the seed, which replays the same fuzz mess
   --rss-growth F       largest RSS growth accepted after settling (default 0.2)
   --netns on|off       run in a fresh network namespace with only loopback (default on as root):
                        mutated addresses then cannot reach other hosts or the resolver
-  --port-base N        first loopback port (default 27000; ports N..N+3)
+  --port-base N        first loopback port (default 27000; ports N..N+4, N+4 the daemon's inspector, for a full GC before each RSS reading)
   --daemon-arg A       pass A to patchbay serve (repeatable), e.g. --daemon-arg --pool --daemon-arg on
   --daemon-log FILE    write the daemon's log lines (warn and above) to FILE at the end
   --json               also print the verdict as one JSON line`;

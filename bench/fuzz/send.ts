@@ -94,6 +94,17 @@ export async function sendFuzz(target: SendTarget): Promise<{ report: SendReport
   const senders = new Map<TcpSocket, Send>();
   const closing: Array<Promise<void>> = [];
 
+  const oneShot = (bytes: Buffer): void => {
+    const socket = connect({ host: target.host, port: target.port }, () => {
+      socket.write(bytes);
+      setTimeout(() => socket.end(), CONNECTION_LIFE_MS).unref();
+    });
+    report.connections++;
+    socket.on('error', () => { report.refused++; });
+    socket.on('data', () => undefined);
+    closing.push(new Promise<void>((resolve) => socket.on('close', () => resolve())));
+  };
+
   const tcpMessage = (): void => {
     if (open.size >= MAX_CONNECTIONS) {
       // the oldest connection that carries no dialog still to be hung up
@@ -107,7 +118,8 @@ export async function sendFuzz(target: SendTarget): Promise<{ report: SendReport
     report.connections++;
     open.add(socket);
     let peer: Peer = { target: `${target.host}:${target.port}`, local: '127.0.0.1:1', transport: 'TCP' };
-    const send: Send = (bytes) => { if (socket.writable) socket.write(bytes); };
+    // a request in a dialog whose connection is gone goes on a new one (RFC 3261 §18.1.1)
+    const send: Send = (bytes) => { if (socket.writable) socket.write(bytes); else oneShot(bytes); };
     senders.set(socket, send);
     let received = '';
     const messages = [nextMessage(rng, peer, report, 256 * 1024)];
