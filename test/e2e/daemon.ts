@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 import type { DaemonStats } from '../../runtime/daemon.js';
+import { READY_TIMEOUT_MS } from './ready.js';
 
 /** A daemon child process. */
 export interface DaemonProcess {
@@ -19,7 +20,7 @@ export interface DaemonProcess {
   readonly child: ChildProcess;
 }
 
-/** Start `patchbay serve` with `args` plus an HTTP port; resolves once it logs "ready". */
+/** Start `patchbay serve` with `args` plus an HTTP port; resolves once it logs "ready" (bounded by READY_TIMEOUT_MS). */
 export function startDaemonProcess(args: string[], httpPort: number): Promise<DaemonProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'runtime', 'cli.js'), 'serve', '--http', `127.0.0.1:${httpPort}`, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,7 +52,7 @@ export function startDaemonProcess(args: string[], httpPort: number): Promise<Da
     },
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${logs.join('\n')}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`daemon did not log "ready" within ${READY_TIMEOUT_MS} ms:\n${logs.join('\n')}`)), READY_TIMEOUT_MS);
     const onData = (d: Buffer): void => {
       buffered += d.toString();
       let i;
