@@ -5,37 +5,12 @@
  * time on a loaded 2-core machine), never the pass/fail timing of a test.
  */
 import { readFileSync } from 'node:fs';
+import { WAIT_TIMEOUT_MS, waitUntil, type WaitOptions } from '../support/wait.js';
+
+export { waitUntil, type WaitOptions };
 
 /** Deadline of a readiness wait: long enough for a loaded machine, short of the e2e test timeout (180 s). */
-export const READY_TIMEOUT_MS = 60_000;
-
-/** Poll interval of the waits. */
-const POLL_MS = 25;
-
-/** Options of {@link waitUntil}. */
-export interface WaitOptions {
-  /** Give up after this many ms (default READY_TIMEOUT_MS). */
-  timeoutMs?: number;
-  /** A reason to fail at once (e.g. the process that should get ready has exited), or undefined. */
-  failFast?: () => string | undefined;
-}
-
-/**
- * Resolves once `check` returns true; rejects with `what` at the deadline or when `failFast` gives a reason.
- * @param what - what is awaited, for the error message
- * @param check - the readiness condition (may be async)
- */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? READY_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    const failed = options.failFast?.();
-    if (failed !== undefined) throw new Error(`${what}: ${failed}`);
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
+export const READY_TIMEOUT_MS = WAIT_TIMEOUT_MS;
 
 /**
  * Whether a local port is bound (UDP) or in LISTEN (TCP), in /proc/net (IPv4 and IPv6).
