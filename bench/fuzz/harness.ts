@@ -97,7 +97,8 @@ function problems(output: string): { counts: Record<string, number>; samples: st
   const counts: Record<string, number> = {};
   const samples: string[] = [];
   for (const line of output.split('\n')) {
-    if (line.trim() === '') continue;
+    // the inspector's own notices (a GC request attaches and detaches) are no problem
+    if (line.trim() === '' || /^(Debugger (listening|attached|ending)|For help, see)/.test(line)) continue;
     let msg = line.slice(0, 80);
     let level = '';
     try {
