@@ -49,7 +49,7 @@ export interface SendTarget {
 }
 
 /** One message: well-formed (18 %) or mutated; a request of any method (85 %) or a response. */
-function nextMessage(rng: () => number, peer: Peer, report: SendReport, maxBytes: number): Buffer {
+function nextMessage(rng: () => number, peer: Peer, report: SendReport, maxBytes: number): { bytes: Buffer; mutated: boolean } {
   const ids = freshIds(rng);
   const roll = rng();
   let text: string;
@@ -60,10 +60,10 @@ function nextMessage(rng: () => number, peer: Peer, report: SendReport, maxBytes
   } else {
     text = response([100, 180, 200, 486][Math.floor(rng() * 4)]!, rng() < 0.5 ? 'INVITE' : 'BYE', ids, peer, `SIP/2.0/${peer.transport} ${peer.target};branch=${branch(rng)}`);
   }
-  if (rng() < 0.18) return Buffer.from(text, 'latin1');
+  if (rng() < 0.18) return { bytes: Buffer.from(text, 'latin1'), mutated: false };
   const { bytes, applied } = mutate(text, rng, maxBytes);
   for (const m of applied) report.mutations[m] = (report.mutations[m] ?? 0) + 1;
-  return bytes;
+  return { bytes, mutated: true };
 }
 
 function wait(ms: number): Promise<void> {
@@ -118,12 +118,22 @@ export async function sendFuzz(target: SendTarget): Promise<{ report: SendReport
     report.connections++;
     open.add(socket);
     let peer: Peer = { target: `${target.host}:${target.port}`, local: '127.0.0.1:1', transport: 'TCP' };
-    // a request in a dialog whose connection is gone goes on a new one (RFC 3261 §18.1.1)
-    const send: Send = (bytes) => { if (socket.writable) socket.write(bytes); else oneShot(bytes); };
+    // A mutated message may have broken the stream's framing (a Content-Length beyond its body
+    // swallows what follows as body, RFC 3261 §18.3), so after one the clean messages go on a new
+    // connection, as they do when this one is gone (RFC 3261 §18.1.1): otherwise a call whose
+    // BYE was swallowed would stay up, a fault of the fuzzer and not of the daemon.
+    let framed = true;
+    const send: Send = (bytes, mutated) => {
+      if (mutated) framed = false;
+      if (socket.writable && (framed || mutated)) socket.write(bytes);
+      else oneShot(bytes);
+    };
     senders.set(socket, send);
     let received = '';
-    const messages = [nextMessage(rng, peer, report, 256 * 1024)];
-    while (rng() < 0.3 && messages.length < 4) messages.push(nextMessage(rng, peer, report, 256 * 1024));
+    const first = [nextMessage(rng, peer, report, 256 * 1024)];
+    while (rng() < 0.3 && first.length < 4) first.push(nextMessage(rng, peer, report, 256 * 1024));
+    if (first.some((m) => m.mutated)) framed = false;
+    const messages = first.map((m) => m.bytes);
     const abrupt = rng() < 0.2;
     const chunk = rng() < 0.4 ? 1 + Math.floor(rng() * 64) : 0;
     // every draw from the run's PRNG happens here, in sending order, never in a socket callback
@@ -167,7 +177,7 @@ export async function sendFuzz(target: SendTarget): Promise<{ report: SendReport
       if (rng() < target.tcpShare) tcpMessage();
       else {
         const s = sockets[Math.floor(rng() * sockets.length)]!;
-        s.send(nextMessage(rng, s.peer, report, MAX_DATAGRAM));
+        s.send(nextMessage(rng, s.peer, report, MAX_DATAGRAM).bytes, true);
         report.udp++;
       }
     }

@@ -68,8 +68,11 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-/** A sender the reactions write through (one UDP socket, or one TCP connection). */
-export type Send = (bytes: Buffer) => void;
+/**
+ * A sender the reactions write through (one UDP socket, or one TCP connection); `mutated` tells a
+ * stream that its framing may be broken from there on (see ./send.ts).
+ */
+export type Send = (bytes: Buffer, mutated: boolean) => void;
 
 /** Reactions of one fuzz run, shared by its sockets. */
 export class Reactions {
@@ -98,7 +101,7 @@ export class Reactions {
   }
 
   #send(send: Send, text: string, rng: () => number, mutated: boolean): void {
-    send(mutated ? mutate(text, rng, this.#maxBytes).bytes : Buffer.from(text, 'latin1'));
+    send(mutated ? mutate(text, rng, this.#maxBytes).bytes : Buffer.from(text, 'latin1'), mutated);
     this.sent++;
   }
 
