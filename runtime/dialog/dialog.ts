@@ -23,6 +23,9 @@ export interface DialogState {
   via: Destination;
 }
 
+/** CSeq numbers are below 2^31 (RFC 3261 §8.1.1.5). */
+const MAX_CSEQ = 2 ** 31;
+
 function stripTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag\s*=\s*[^;>]*/i, '');
 }
@@ -119,11 +122,15 @@ export class Dialog {
 
   /**
    * Check an in-dialog request's CSeq (RFC 3261 §12.2.2): lower than the
-   * last one is out of order (answer 500).
+   * last one is out of order (answer 500). A number of 2^31 or more is
+   * invalid (§8.1.1.5) and refused without being remembered: accepted, it
+   * left nothing higher for the peer's later requests, so one such request
+   * made the call impossible to hang up.
    * @return false when the request must be refused
    */
   acceptRemoteSeq(cseq: number, method: string): boolean {
     if (method === 'ACK' || method === 'CANCEL') return true;
+    if (!Number.isInteger(cseq) || cseq < 0 || cseq >= MAX_CSEQ) return false;
     if (cseq < this.state.remoteSeq) return false;
     this.state.remoteSeq = cseq;
     return true;

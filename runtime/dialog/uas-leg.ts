@@ -115,12 +115,19 @@ export class UasLeg {
 
 /**
  * Retransmit a 2xx already sent through `tx` until the ACK (RFC 3261
- * §13.3.1.4): over UDP only, T1 doubling to T2; after 64·T1 `onTimeout`.
+ * §13.3.1.4): over UDP, T1 doubling to T2; after 64·T1 `onTimeout`. Over
+ * TCP/TLS nothing is retransmitted (§17.2.1) but the ACK is still awaited
+ * for 64·T1, the same as RFC 6026's Timer L: a caller that drops its
+ * connection after our 2xx, or never ACKs, would otherwise hold the call
+ * and both dialogs forever.
  * @return a function that stops it (call it when the ACK arrives)
  */
 export function retransmitUntilAck(ctx: UasLegContext, tx: ServerTx, response: OutgoingResponse, onTimeout: () => void): () => void {
-  if (tx.source.transport !== 'udp') return () => undefined;
   const timers = ctx.transactions.timers;
+  if (tx.source.transport !== 'udp') {
+    const handle = ctx.clock.setTimeout(onTimeout, 64 * timers.T1);
+    return () => ctx.clock.clearTimeout(handle);
+  }
   const destination = responseDestination(tx.via, tx.source);
   const viaIndex = response.headers.findIndex(([h]) => h === 'Via');
   const stamped: OutgoingResponse = {

@@ -23,12 +23,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
+import { READY_TIMEOUT_MS } from './ready.js';
 
 const ACCOUNT_SID = `AC${'e2e0'.repeat(8)}`;
 const AUTH_TOKEN = 'e2e-api-token';
 const BASE = 33000;
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = READY_TIMEOUT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await f();
@@ -52,6 +53,7 @@ describe.skipIf(!sippSuiteEnabled())('REST API against the real daemon (twilio c
   beforeAll(async () => {
     cdrDir = mkdtempSync(join(tmpdir(), 'patchbay-api-e2e-'));
     uas = startSipp({ scenario: 'uas-answer.xml', localPort: uasPort, calls: 2, timeoutMs: 120_000 });
+    await uas.ready;
     daemon = await startDaemonProcess(args(), httpPort);
   });
   afterAll(async () => {

@@ -45,7 +45,7 @@ async function runCase(index: number, c: CallCase): Promise<{ uac: SippResult; u
   ], sipPort + 5);
   const calls = c.calls ?? 1;
   const uas = startSipp({ scenario: c.uas, localPort: uasPort, calls, transport: c.transport, ip, timeoutMs: 120_000 });
-  await new Promise((r) => setTimeout(r, 300));
+  await uas.ready;
   const uac = await startSipp({
     scenario: c.uac, remote: `${host}:${sipPort}`, localPort: uacPort, service: 'callee', calls, ip,
     rate: c.rate ?? 10, durationMs: 200, transport: c.transport, timeoutMs: 120_000,

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
 import type { DaemonStats } from '../../runtime/daemon.js';
+import { READY_TIMEOUT_MS } from './ready.js';
 
 /** A daemon child process. */
 export interface DaemonProcess {
@@ -19,17 +20,25 @@ export interface DaemonProcess {
   readonly child: ChildProcess;
 }
 
-/** Start `patchbay serve` with `args` plus an HTTP port; resolves once it logs "ready". */
-export function startDaemonProcess(args: string[], httpPort: number): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'runtime', 'cli.js'), 'serve', '--http', `127.0.0.1:${httpPort}`, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** How to run the daemon somewhere else than here (the loss test's network namespace). */
+export interface DaemonProcessOptions {
+  /** Command prefix, e.g. `ip netns exec NAME`. */
+  wrap?: (command: string, args: string[]) => [string, string[]];
+  /** GET a URL of the daemon's HTTP API as text (default: fetch from this process). */
+  fetchText?: (url: string) => Promise<string>;
+}
+
+/** Start `patchbay serve` with `args` plus an HTTP port; resolves once it logs "ready" (bounded by READY_TIMEOUT_MS). */
+export function startDaemonProcess(args: string[], httpPort: number, options: DaemonProcessOptions = {}): Promise<DaemonProcess> {
+  const argv = [join(ROOT, 'dist', 'runtime', 'cli.js'), 'serve', '--http', `127.0.0.1:${httpPort}`, ...args];
+  const [command, wrapped] = options.wrap ? options.wrap(process.execPath, argv) : [process.execPath, argv];
+  const child = spawn(command, wrapped, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const getText = options.fetchText ?? (async (url: string): Promise<string> => (await fetch(url)).text());
   const logs: string[] = [];
   let buffered = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const stats = async (): Promise<DaemonStats> => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/stats`);
-    return (await res.json()) as DaemonStats;
+    return JSON.parse(await getText(`http://127.0.0.1:${httpPort}/stats`)) as DaemonStats;
   };
   const daemon: DaemonProcess = {
     httpPort, logs, child, stats,
@@ -51,7 +60,7 @@ export function startDaemonProcess(args: string[], httpPort: number): Promise<Da
     },
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${logs.join('\n')}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`daemon did not log "ready" within ${READY_TIMEOUT_MS} ms:\n${logs.join('\n')}`)), READY_TIMEOUT_MS);
     const onData = (d: Buffer): void => {
       buffered += d.toString();
       let i;

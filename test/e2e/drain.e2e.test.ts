@@ -8,6 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { startSipp, sippSuiteEnabled, describeRun } from './sipp.js';
 import { startDaemonProcess } from './daemon.js';
+import { waitUntil } from './ready.js';
 import { startWebApp } from './webapp.js';
 import { startTestUa } from './test-ua.js';
 
@@ -45,20 +46,14 @@ describe.skipIf(!enabled)('drain on SIGTERM', () => {
     expect(await options(SIP)).toBe('SIP/2.0 200 OK');
 
     const uas = startSipp({ scenario: 'uas-answer.xml', localPort: UAS, timeoutMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    await uas.ready;
     const call = startSipp({ scenario: 'uac-call-expect-bye.xml', remote: `127.0.0.1:${SIP}`, localPort: UAC, service: 'callee', timeoutMs: 60_000 });
-    let stats = await daemon.stats();
-    for (let i = 0; i < 50 && stats.calls === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      stats = await daemon.stats();
-    }
-    expect(stats.calls).toBe(1);
+    await waitUntil('the call is up', async () => (await daemon.stats()).calls > 0);
+    expect((await daemon.stats()).calls).toBe(1);
 
     const started = Date.now();
     daemon.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    const ready = await fetch(`http://127.0.0.1:${HTTP}/readyz`);
-    expect(ready.status).toBe(503);
+    await waitUntil('GET /readyz answers 503 once draining', async () => (await fetch(`http://127.0.0.1:${HTTP}/readyz`)).status === 503);
     const refused = await startSipp({
       scenario: 'uac-call-expect-503.xml', remote: `127.0.0.1:${SIP}`, localPort: UAC2, service: 'callee', timeoutMs: 20_000,
     }).done;

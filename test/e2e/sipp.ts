@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listening } from './ready.js';
 
 /** Folder of the scenario XML files. */
 export const SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
@@ -49,6 +50,8 @@ export interface SippRun {
   extra?: string[];
   /** Kill SIPp after this many ms. */
   timeoutMs: number;
+  /** Run SIPp through this command prefix, e.g. `ip netns exec NAME` (the test's own namespace). */
+  wrap?: (command: string, args: string[]) => [string, string[]];
 }
 
 /** Outcome of a SIPp run. */
@@ -69,6 +72,11 @@ export function describeRun(r: SippResult): string {
 /** A running SIPp process. */
 export interface SippProcess {
   done: Promise<SippResult>;
+  /**
+   * Resolves once SIPp has bound its local port (a UAS can take calls: wait for it before the
+   * first call is placed); rejects if SIPp exits first or after READY_TIMEOUT_MS.
+   */
+  ready: Promise<void>;
   kill(): void;
 }
 
@@ -93,7 +101,8 @@ export function startSipp(run: SippRun): SippProcess {
     ...(run.durationMs !== undefined ? ['-d', String(run.durationMs)] : []),
     ...(run.extra ?? []),
   ];
-  const child = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = run.wrap ? run.wrap('sipp', args) : ['sipp', args];
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -108,7 +117,15 @@ export function startSipp(run: SippRun): SippProcess {
       resolve({ code, successful, failed, stdout, stderr, errors });
     });
   });
-  return { done, kill: () => child.kill('SIGTERM') };
+  let exited = false;
+  void done.then(() => { exited = true; });
+  // /proc/PID/net is SIPp's own network namespace (ip netns exec execs SIPp in place: same pid)
+  const ready = listening(run.localPort, run.transport === 't1' ? 'tcp' : 'udp', {
+    pid: child.pid,
+    failFast: () => (exited ? `SIPp exited before binding its port:\n${stderr.slice(0, 1000)}${stdout.slice(-1000)}` : undefined),
+  });
+  ready.catch(() => undefined); // a caller that never awaits it gets SIPp's failure from `done`
+  return { done, ready, kill: () => child.kill('SIGTERM') };
 }
 
 /** Last line of SIPp's -trace_stat CSV: SuccessfulCall(C) and FailedCall(C). */

@@ -7,6 +7,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
+import { READY_TIMEOUT_MS } from './ready.js';
 
 /** One step of answering an INVITE. */
 export type Step =
@@ -204,11 +205,11 @@ export async function startTestUa(port: number): Promise<TestUa> {
     script(steps) { scripts = [steps]; scriptCount = 0; },
     bye: (call, headers) => inDialog(call, 'BYE', headers),
     request: inDialog,
-    async waitForCall(count, timeoutMs = 10_000) {
+    async waitForCall(count, timeoutMs = READY_TIMEOUT_MS) {
       await ua.waitUntil(() => calls.length >= count, timeoutMs);
       return calls;
     },
-    async waitUntil(check, timeoutMs = 10_000) {
+    async waitUntil(check, timeoutMs = READY_TIMEOUT_MS) {
       const deadline = Date.now() + timeoutMs;
       while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     },

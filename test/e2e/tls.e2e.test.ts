@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSipp, sippSuiteEnabled } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
+import { listening } from './ready.js';
 import { selfSignedWithOpenssl } from '../support/tls-cert.js';
 import { startWebApp, type WebApp } from './webapp.js';
 import twilio from 'twilio';
@@ -62,7 +63,8 @@ describe.skipIf(!enabled)('SIPp call over TLS (through stunnel)', () => {
       '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--tls-ca', join(dir, 'cert.pem'),
       '--route', `sip:callee@127.0.0.1:${STUNNEL_OUT};transport=tls`, '--timer-d', '2000', '--t1', '100',
     ], HTTP);
-    await new Promise((r) => setTimeout(r, 500));
+    await listening(STUNNEL_IN, 'tcp');
+    await listening(STUNNEL_OUT, 'tcp');
   });
 
   afterAll(async () => {
@@ -75,7 +77,7 @@ describe.skipIf(!enabled)('SIPp call over TLS (through stunnel)', () => {
       scenario: 'uas-answer-behind-tls.xml', localPort: UAS, transport: 't1', timeoutMs: 60_000,
       extra: ['-key', 'tls_port', String(STUNNEL_OUT)],
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await uas.ready;
     const uac = await startSipp({
       scenario: 'uac-call-expect-200.xml', remote: `127.0.0.1:${STUNNEL_IN}`, localPort: UAC, service: 'callee',
       transport: 't1', durationMs: 300, timeoutMs: 60_000,
@@ -118,7 +120,7 @@ describe.skipIf(!enabled)('TwiML <Sip> target over TLS (through stunnel)', () =>
       '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--tls-ca', join(dir, 'cert.pem'),
       '--voice-url', `${app.base}/voice`, '--auth-token', TOKEN, '--timer-d', '2000', '--t1', '100',
     ], HTTP2);
-    await new Promise((r) => setTimeout(r, 500));
+    await listening(STUNNEL2, 'tcp');
   });
 
   afterAll(async () => {
@@ -136,7 +138,7 @@ describe.skipIf(!enabled)('TwiML <Sip> target over TLS (through stunnel)', () =>
       scenario: 'uas-answer-behind-tls.xml', localPort: UAS2, transport: 't1', timeoutMs: 60_000,
       extra: ['-key', 'tls_port', String(STUNNEL2)],
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await uas.ready;
     const uac = await startSipp({
       scenario: 'uac-call-expect-200.xml', remote: `127.0.0.1:${SIP2}`, localPort: UAC2, service: 'support',
       durationMs: 300, timeoutMs: 60_000,

@@ -38,7 +38,7 @@ describe.skipIf(!enabled)('transfer stress', () => {
     ], BASE + 5);
     const t = startSipp({ scenario: 'uas-transferor.xml', localPort: transferor, calls: CALLS, timeoutMs: 120_000, extra: ['-key', 'refer_to', `<sip:agentb@127.0.0.1:${target}>`] });
     const b = startSipp({ scenario: 'uas-answer.xml', localPort: target, calls: CALLS, timeoutMs: 120_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all([t.ready, b.ready]);
     const started = Date.now();
     const caller = await startSipp({ scenario: 'uac-twiml-reinvite-then-bye.xml', remote: `127.0.0.1:${BASE}`, localPort: BASE + 13, service: 'support', calls: CALLS, rate: RATE, durationMs: 1000, timeoutMs: 120_000 }).done;
     const elapsed = (Date.now() - started) / 1000;

@@ -255,7 +255,7 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
     r.dial({ referUrl: '/refer', answerOnBridge: true } as never).sip(`sip:agenta@127.0.0.1:${SIPP_TRANSFEROR}`);
     app.route('/voice', r.toString());
     const sippTransferor = startSipp({ scenario: 'uas-transferor.xml', localPort: SIPP_TRANSFEROR, calls: 1, timeoutMs: 60_000, extra: ['-key', 'refer_to', `<sip:agentb@127.0.0.1:${TARGET}>`] });
-    await new Promise((res) => setTimeout(res, 300));
+    await sippTransferor.ready;
     const c = await caller('uac-twiml-reinvite-then-bye.xml', 1500);
     expect(c.code, describeRun(c)).toBe(0);
     const t = await sippTransferor.done;

@@ -9,7 +9,6 @@
  * every test). Ports 35000–35099 only; one daemon per configuration.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { readFileSync } from 'node:fs';
 import twilio from 'twilio';
 import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
@@ -25,18 +24,6 @@ const ACCOUNT = 'ACfedcba9876543210fedcba9876543210';
 /** Nothing listens here: a voice URL on it fails with connection refused. */
 const CLOSED_PORT = BASE + 99;
 const TIMERS = ['--t1', '100', '--t4', '500', '--timer-d', '1000', '--log-level', 'info'];
-
-/** Wait until something listens on a loopback port (UDP bound, or TCP in LISTEN), read from /proc/net. */
-async function listening(port: number, proto: 'udp' | 'tcp', timeoutMs = 5000): Promise<void> {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = readFileSync(`/proc/net/${proto}`, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/));
-    if (rows.some((r) => r[1]?.endsWith(hex) && (proto === 'udp' || r[3] === '0A'))) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${proto} ${port}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * What every webhook request must look like (SPEC.md §3): Twilio's
@@ -180,7 +167,7 @@ describe.skipIf(!enabled)('TwiML: Redirect, Number/Client routes, egress, SIPp c
 
   it('a SIPp UAS (uas-answer.xml, UDP) as the dialled party', async () => {
     const uas = startSipp({ scenario: 'uas-answer.xml', localPort: SIPP_UAS_UDP, calls: 1, timeoutMs: 30_000 });
-    await listening(SIPP_UAS_UDP, 'udp');
+    await uas.ready;
     const r = new VoiceResponse();
     r.dial({ answerOnBridge: true, action: '/action' }).sip(sip(SIPP_UAS_UDP, 'uas'));
     app.route('/voice', r.toString());
@@ -197,7 +184,7 @@ describe.skipIf(!enabled)('TwiML: Redirect, Number/Client routes, egress, SIPp c
 
   it('a SIPp UAS over TCP (<Sip>…;transport=tcp, SIPp -t t1), answerOnBridge false: the caller is answered on hold, then re-INVITEd to the callee\'s media', async () => {
     const uas = startSipp({ scenario: 'uas-answer.xml', localPort: SIPP_UAS_TCP, calls: 1, transport: 't1', timeoutMs: 30_000 });
-    await listening(SIPP_UAS_TCP, 'tcp');
+    await uas.ready;
     const r = new VoiceResponse();
     r.dial({ action: '/action' }).sip(sip(SIPP_UAS_TCP, 'uas', ';transport=tcp'));
     app.route('/voice', r.toString());

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
+import { READY_TIMEOUT_MS } from './ready.js';
 
 /** One request the app received. */
 export interface AppRequest {
@@ -80,7 +81,7 @@ export async function startWebApp(authToken: string): Promise<WebApp> {
     requests,
     route: (path, reply) => { routes.set(path, reply); },
     to: (path) => requests.filter((r) => r.path === path),
-    async waitFor(path, count, timeoutMs = 10_000) {
+    async waitFor(path, count, timeoutMs = READY_TIMEOUT_MS) {
       const deadline = Date.now() + timeoutMs;
       while (app.to(path).length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       return app.to(path);

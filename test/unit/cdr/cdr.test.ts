@@ -12,6 +12,7 @@ import type { CallRecord } from '../../../runtime/calls/record.js';
 import { newSid } from '../../../runtime/calls/sid.js';
 import { CdrWriter, attachCdr, listRotated, rotationStamp } from '../../../runtime/cdr/writer.js';
 import { readCdr } from '../../../runtime/cdr/reader.js';
+import { waitUntil } from '../../support/wait.js';
 
 /** A completed record; every one serializes to the same length (i < 100). */
 function record(i: number, overrides: Partial<CallRecord> = {}): CallRecord {
@@ -80,7 +81,7 @@ describe('CDR', () => {
     await sleep(30);
     expect(byCount.stats).toMatchObject({ records: 0, syncs: 0, pending: 4 });
     byCount.write(record(4));
-    await sleep(30);
+    await waitUntil('the fifth record is synced', () => byCount.stats.syncs > 0);
     expect(byCount.stats).toMatchObject({ records: 5, syncs: 1, pending: 0 });
     await byCount.close();
 
@@ -89,7 +90,7 @@ describe('CDR', () => {
     byTime.write(record(6));
     await sleep(20);
     expect(byTime.stats).toMatchObject({ records: 0, pending: 2 });
-    await sleep(100);
+    await waitUntil('the batch window syncs', () => byTime.stats.syncs > 0);
     expect(byTime.stats).toMatchObject({ records: 2, syncs: 1, pending: 0 });
     byTime.write(record(7));
     await byTime.close();
