@@ -22,12 +22,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
+import { startSipp, sippSuiteEnabled, type SippProcess, fixedPortBase } from './sipp.js';
 import { READY_TIMEOUT_MS } from './ready.js';
 
 const ACCOUNT_SID = `AC${'e2e0'.repeat(8)}`;
 const AUTH_TOKEN = 'e2e-api-token';
-const BASE = 33000;
+const BASE = fixedPortBase(13000);
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = READY_TIMEOUT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -6,13 +6,13 @@
  * defaults' case). Real daemon, real SIPp, JSON logs read from stderr.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSipp, sippSuiteEnabled, haveSipp, describeRun } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type WebApp } from './webapp.js';
 import { waitUdpBound } from './udp-bound.js';
 
 const enabled = sippSuiteEnabled();
-const BASE = 38000 + Number(process.env.PATCHBAY_TEST_PORT_SHIFT ?? '0');
+const BASE = fixedPortBase(18000);
 
 type LogLine = Record<string, unknown>;
 

@@ -6,12 +6,12 @@
  * failure, not a skip).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startLossyRelay } from './lossy-relay.js';
 
 const enabled = sippSuiteEnabled();
-const BASE = 31000;
+const BASE = fixedPortBase(11000);
 
 interface CallCase {
   uac: string;

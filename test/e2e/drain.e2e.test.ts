@@ -6,14 +6,14 @@
  */
 import { describe, it, expect } from 'vitest';
 import { createSocket } from 'node:dgram';
-import { startSipp, sippSuiteEnabled, describeRun } from './sipp.js';
+import { startSipp, sippSuiteEnabled, describeRun, fixedPortBase } from './sipp.js';
 import { startDaemonProcess } from './daemon.js';
 import { waitUntil } from './ready.js';
 import { startWebApp } from './webapp.js';
 import { startTestUa } from './test-ua.js';
 
 const enabled = sippSuiteEnabled();
-const SIP = 33100;
+const SIP = fixedPortBase(13100);
 const UAS = SIP + 1;
 const UAC = SIP + 2;
 const UAC2 = SIP + 3;

@@ -10,8 +10,9 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/wasm.js';
+import { fixedPortBase } from './sipp.js';
 
-const BASE = 38100 + Number(process.env.PATCHBAY_TEST_PORT_SHIFT ?? '0');
+const BASE = fixedPortBase(18100);
 
 /** True when nothing holds `port` on 127.0.0.1 for UDP and TCP. */
 async function portFree(port: number, kind: 'udp' | 'tcp'): Promise<boolean> {

@@ -18,13 +18,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { haveSipp, sippSuiteEnabled } from './sipp.js';
+import { haveSipp, sippSuiteEnabled, fixedPortBase } from './sipp.js';
 import { readmeBlock } from '../support/readme.js';
 import { udpBound } from './udp-bound.js';
 import { ROOT } from '../support/wasm.js';
 
 const enabled = sippSuiteEnabled();
-const BASE = 38200 + Number(process.env.PATCHBAY_TEST_PORT_SHIFT ?? '0');
+const BASE = fixedPortBase(18200);
 
 /** A command line of the README, started. */
 interface Started {

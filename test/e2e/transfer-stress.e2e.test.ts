@@ -7,12 +7,12 @@
  * being connected to the target (BENCHMARKS.md records them).
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { startSipp, sippSuiteEnabled, haveSipp, describeRun } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type WebApp } from './webapp.js';
 
 const enabled = sippSuiteEnabled();
-const BASE = 37000;
+const BASE = fixedPortBase(17000);
 const CALLS = 500;
 const RATE = 50;
 

@@ -8,7 +8,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import twilio from 'twilio';
-import { startSipp, sippSuiteEnabled, describeRun, type SippResult } from './sipp.js';
+import { startSipp, sippSuiteEnabled, describeRun, type SippResult, fixedPortBase } from './sipp.js';
 import type { DaemonProcess } from './daemon.js';
 import type { WebApp, AppRequest } from './webapp.js';
 import { header, type TestUa, type UaCall } from './test-ua.js';
@@ -16,7 +16,7 @@ import { useTwimlRig } from './twiml-rig.js';
 
 const { VoiceResponse } = twilio.twiml;
 const enabled = sippSuiteEnabled();
-const BASE = 36000;
+const BASE = fixedPortBase(16000);
 const SIP_PORT = BASE;
 const TRANSFEROR = BASE + 11;
 const TARGET = BASE + 12;
