@@ -26,6 +26,7 @@ import { createRequestScreen } from './auth/screen.js';
 import { LogThrottle } from './auth/log-throttle.js';
 import { Bridge } from './dialog/bridge.js';
 import { attempt, describeFault } from './dialog/fault.js';
+import { MAX_CSEQ } from './dialog/dialog.js';
 import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
 import type { CallControl } from './calls/control.js';
@@ -205,6 +206,12 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   const inboundInvite = (tx: ServerTx, request: MessageView): void => {
     if (draining) {
       tx.respond(tx.createResponse(503, 'Service Unavailable', { headers: [['Retry-After', '30']] }));
+      return;
+    }
+    if (request.cseqNumber >= MAX_CSEQ) {
+      // RFC 3261 §8.1.1.5: a CSeq number is less than 2^31; a dialog opened at 2^32-1 leaves its caller no
+      // higher number for a BYE (§12.2.2), so the call could never end from that side
+      tx.respond(tx.createResponse(400, 'Bad Request', { headers: [['Warning', '399 patchbay "CSeq number must be less than 2^31 (RFC 3261 section 8.1.1.5)"']] }));
       return;
     }
     // admitted by the screen (auth/screen.ts) before the transaction was created

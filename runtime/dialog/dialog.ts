@@ -24,7 +24,7 @@ export interface DialogState {
 }
 
 /** CSeq numbers are below 2^31 (RFC 3261 §8.1.1.5). */
-const MAX_CSEQ = 2 ** 31;
+export const MAX_CSEQ = 2 ** 31;
 
 function stripTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag\s*=\s*[^;>]*/i, '');
