@@ -23,21 +23,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startSipp, sippSuiteEnabled, type SippProcess, fixedPortBase } from './sipp.js';
-import { READY_TIMEOUT_MS } from './ready.js';
+import { waitForValue } from '../support/wait.js';
 
 const ACCOUNT_SID = `AC${'e2e0'.repeat(8)}`;
 const AUTH_TOKEN = 'e2e-api-token';
 const BASE = fixedPortBase(13000);
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = READY_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await f();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!sippSuiteEnabled())('REST API against the real daemon (twilio client → Patchbay → SIPp UAS)', () => {
   const sipPort = BASE;
@@ -67,18 +58,18 @@ describe.skipIf(!sippSuiteEnabled())('REST API against the real daemon (twilio c
       to: `sip:uas@127.0.0.1:${uasPort}`, from: 'patchbay-e2e', twiml: '<Response><Pause length="30"/></Response>',
     });
     expect(['queued', 'initiated']).toContain(call.status);
-    await until('in-progress', async () => ((await client.calls(call.sid).fetch()).status === 'in-progress' ? true : undefined));
+    await waitForValue('in-progress', async () => ((await client.calls(call.sid).fetch()).status === 'in-progress' ? true : undefined));
     expect((await client.calls.list({ status: 'in-progress' })).map((c) => c.sid)).toContain(call.sid);
     await client.calls(call.sid).update({ twiml: '<Response><Hangup/></Response>' });
-    const done = await until('completed', async () => {
+    const done = await waitForValue('completed', async () => {
       const c = await client.calls(call.sid).fetch();
       return c.status === 'completed' ? c : undefined;
     });
     expect(Number(done.duration)).toBeGreaterThanOrEqual(0);
     const second = await client.calls.create({ to: `sip:uas@127.0.0.1:${uasPort}`, from: 'patchbay-e2e', twiml: '<Response><Pause length="30"/></Response>' });
-    await until('in-progress', async () => ((await client.calls(second.sid).fetch()).status === 'in-progress' ? true : undefined));
+    await waitForValue('in-progress', async () => ((await client.calls(second.sid).fetch()).status === 'in-progress' ? true : undefined));
     expect((await client.calls(second.sid).update({ status: 'completed' })).sid).toBe(second.sid);
-    await until('completed', async () => ((await client.calls(second.sid).fetch()).status === 'completed' ? true : undefined));
+    await waitForValue('completed', async () => ((await client.calls(second.sid).fetch()).status === 'completed' ? true : undefined));
     const verdict = await uas.done;
     expect([verdict.code, verdict.successful]).toEqual([0, 2]);
     // the INVITE client transaction stays in RFC 6026's Accepted state for Timer M (64×T1)

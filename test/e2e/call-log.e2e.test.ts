@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSipp, sippSuiteEnabled, haveSipp, describeRun, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type WebApp } from './webapp.js';
-import { waitUdpBound } from './udp-bound.js';
+import { listening } from './ready.js';
 
 const enabled = sippSuiteEnabled();
 const BASE = fixedPortBase(18000);
@@ -64,7 +64,7 @@ describe.skipIf(!enabled)('per-call info logs and patchbay_calls_handled_total',
     const sip = BASE + 10;
     daemon = await startDaemonProcess(['--listen', `udp:127.0.0.1:${sip}`, '--route', `sip:callee@127.0.0.1:${sip + 1}`], sip + 5);
     const uas = startSipp({ scenario: 'uas-answer.xml', localPort: sip + 1, timeoutMs: 60_000 });
-    await waitUdpBound(sip + 1);
+    await listening(sip + 1, 'udp');
     const uac = await startSipp({
       scenario: 'uac-call-expect-200.xml', remote: `127.0.0.1:${sip}`, localPort: sip + 2, service: 'callee', durationMs: 1200, timeoutMs: 60_000,
     }).done;
@@ -84,7 +84,7 @@ describe.skipIf(!enabled)('per-call info logs and patchbay_calls_handled_total',
     app.route('/voice', `<Response><Dial answerOnBridge="true"><Sip>sip:agent@127.0.0.1:${sip + 1}</Sip></Dial></Response>`);
     daemon = await startDaemonProcess(['--listen', `udp:127.0.0.1:${sip}`, '--voice-url', `${app.base}/voice`, '--auth-token', 'log-token'], sip + 5);
     const uas = startSipp({ scenario: 'uas-answer.xml', localPort: sip + 1, timeoutMs: 60_000 });
-    await waitUdpBound(sip + 1);
+    await listening(sip + 1, 'udp');
     const uac = await startSipp({ scenario: 'uac-call-expect-200.xml', remote: `127.0.0.1:${sip}`, localPort: sip + 2, service: 'support', durationMs: 500, timeoutMs: 60_000 }).done;
     expect(uac.code, `UAC ${describeRun(uac)}`).toBe(0);
     expect((await uas.done).code).toBe(0);

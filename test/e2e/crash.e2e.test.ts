@@ -29,6 +29,7 @@ import twilio from 'twilio';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { portBase, startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
 import { startWebApp, type AppRequest, type WebApp } from './webapp.js';
+import { waitForValue } from '../support/wait.js';
 
 const { VoiceResponse } = twilio.twiml;
 const ACCOUNT = `AC${'c4a5'.repeat(8)}`;
@@ -48,15 +49,6 @@ const LEGS = 2 * (ANSWERED + RINGING);
 
 interface CallJson { sid: string; status: string; direction: string; parent_call_sid: string | null; start_time: string | null; end_time: string | null; duration: string | null }
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await f();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function api<T>(path: string): Promise<{ status: number; body: T }> {
   const res = await fetch(`http://127.0.0.1:${HTTP_PORT}/2010-04-01/Accounts/${ACCOUNT}/${path}`, {
@@ -150,7 +142,7 @@ describe.skipIf(!sippSuiteEnabled())('kill -9 during calls, restart: every call 
     sipps.push(startSipp({ ...callers, scenario: 'uac-call-expect-200.xml', localPort: UAC_RING, service: 'ring', calls: RINGING }));
 
     // every leg up: answered callers and their callees in progress, the ringing ones ringing
-    const live = await until('every leg in progress or ringing', async () => {
+    const live = await waitForValue('every leg in progress or ringing', async () => {
       const calls = await listCalls();
       const inProgress = calls.filter((c) => c.status === 'in-progress').length;
       const ringing = calls.filter((c) => c.status === 'ringing').length;
@@ -158,12 +150,12 @@ describe.skipIf(!sippSuiteEnabled())('kill -9 during calls, restart: every call 
     });
     // ...and on disk (a crash may lose the last batch, 200 ms: wait for it): the start line of each, and
     // the answer line of those answered (ringing is not written); the heartbeat beating since
-    await until('every leg in the CDR as it is now', () => {
+    await waitForValue('every leg in the CDR as it is now', () => {
       const latest = cdrLatest(cdrDir);
       return live.every((c) => (c.status === 'in-progress' ? latest.get(c.sid)?.status === 'in-progress' : latest.has(c.sid))) ? true : undefined;
     });
     const upAt = Date.now();
-    await until('a heartbeat after every leg was up', () => (heartbeat(cdrDir) >= upAt ? true : undefined), 10_000);
+    await waitForValue('a heartbeat after every leg was up', () => (heartbeat(cdrDir) >= upAt ? true : undefined), { timeoutMs: 30_000 });
 
     const killedAt = Date.now();
     await kill9(daemon);
@@ -210,7 +202,7 @@ describe.skipIf(!sippSuiteEnabled())('kill -9 during calls, restart: every call 
     const children = live.filter((c) => c.direction === 'outbound-dial');
     const parentCallbacks = await web.waitFor('/status', parents.length, 30_000);
     const childCallbacks = await web.waitFor('/child-status', children.length, 30_000);
-    await until('the callbacks reported sent', () => (logged(daemon, 'lost calls reported').length > 0 ? true : undefined), 30_000);
+    await waitForValue('the callbacks reported sent', () => (logged(daemon, 'lost calls reported').length > 0 ? true : undefined), { timeoutMs: 30_000 });
     const check = (callbacks: AppRequest[], legs: CallJson[]): void => {
       expect(callbacks.map((r) => r.params.CallSid).sort()).toEqual(legs.map((c) => c.sid).sort());
       for (const r of callbacks) {

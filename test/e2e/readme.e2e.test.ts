@@ -20,8 +20,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { haveSipp, sippSuiteEnabled, fixedPortBase } from './sipp.js';
 import { readmeBlock } from '../support/readme.js';
-import { udpBound } from './udp-bound.js';
+import { portBound } from './ready.js';
 import { ROOT } from '../support/wasm.js';
+import { waitUntil } from '../support/wait.js';
 
 const enabled = sippSuiteEnabled();
 const BASE = fixedPortBase(18200);
@@ -45,14 +46,6 @@ function start(line: string): Started {
   return { line, child, output: () => out, stdout: () => stdout, exited };
 }
 
-/** Poll `check` every 50 ms until it holds or `timeoutMs` passes. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const tcpAnswers = (port: number): Promise<boolean> => new Promise((resolve) => {
   const s = connect(port, '127.0.0.1');
@@ -101,10 +94,10 @@ describe.skipIf(!enabled)('the README examples, run as written', () => {
     expect(patchbayLine).toMatch(/^npm start -- /);
     const app = start(appLine!);
     running.push(app);
-    await until(() => tcpAnswers(map[ports[0]!]!), 20_000, `the app on ${map[ports[0]!]}\n${app.output()}`);
+    await waitUntil(`the app on ${map[ports[0]!]}\n${app.output()}`, () => tcpAnswers(map[ports[0]!]!), { timeoutMs: 60_000, pollMs: 50 });
     const patchbay = start(patchbayLine!);
     running.push(patchbay);
-    await until(() => patchbay.output().includes('"msg":"ready"'), 60_000, `Patchbay ready\n${patchbay.output()}`);
+    await waitUntil(`Patchbay ready\n${patchbay.output()}`, () => patchbay.output().includes('"msg":"ready"'), { timeoutMs: 60_000, pollMs: 50 });
     const sipps: Started[] = [];
     for (const line of sippLines) {
       const isCaller = /^sipp \d/.test(line);
@@ -113,7 +106,7 @@ describe.skipIf(!enabled)('the README examples, run as written', () => {
       sipps.push(s);
       if (!isCaller) {
         const port = Number(/-p (\d+)/.exec(line)![1]);
-        await until(() => udpBound(port), 20_000, `SIPp on ${port}\n${s.output()}`);
+        await waitUntil(`SIPp on ${port}\n${s.output()}`, () => portBound(port, 'udp'), { timeoutMs: 60_000, pollMs: 50 });
       }
     }
     for (const s of sipps) {

@@ -3,8 +3,13 @@ import { networkInterfaces } from 'node:os';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
-/** Wait until `condition()` holds, polling every 5 ms; fails after `timeoutMs` (bounded). */
-export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+/**
+ * Wait until `condition()` holds, polling every 5 ms; fails after `timeoutMs`
+ * (bounded). The default only bounds a hang: it is far above what a loaded
+ * 2-core machine needs, and below the unit tests' 30 s timeout so the error
+ * says what was awaited.
+ */
+export async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

@@ -15,6 +15,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** A reason to fail at once (e.g. the process that should get ready has exited), or undefined. */
   failFast?: () => string | undefined;
+  /** Poll interval in ms (default 10); a check that costs a request wants more. */
+  pollMs?: number;
 }
 
 /**
@@ -30,6 +32,19 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
     const failed = options.failFast?.();
     if (failed !== undefined) throw new Error(`${what}: ${failed}`);
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, options.pollMs ?? POLL_MS));
   }
+}
+
+/**
+ * Resolves with the first value `get` returns that is not undefined (polled every 100 ms unless
+ * `options.pollMs` says otherwise); rejects with `what` at the deadline.
+ * @param what - what is awaited, for the error message
+ * @param get - the value, or undefined while it is not there yet (may be async)
+ */
+export async function waitForValue<T>(what: string, get: () => T | undefined | Promise<T | undefined>, options: WaitOptions = {}): Promise<T> {
+  let value: T | undefined;
+  // a value is usually fetched (an HTTP request, a file read): every 100 ms unless told
+  await waitUntil(what, async () => (value = await get()) !== undefined, { pollMs: 100, ...options });
+  return value as T;
 }

@@ -108,7 +108,7 @@ describe('UDP socket buffer sizes', () => {
     const sender = createSocket('udp4');
     await new Promise<void>((resolve) => sender.send(Buffer.from('\r\n\r\n'), t.local.port, '127.0.0.1', () => resolve()));
     sender.close();
-    await vi.waitFor(() => expect(received).toHaveLength(1));
+    await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 20_000 });
     expect(Buffer.from(received[0]!).toString()).toBe('\r\n\r\n');
   });
 });
