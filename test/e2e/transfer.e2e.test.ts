@@ -261,6 +261,8 @@ describe.skipIf(!enabled)('Inbound SIP REFER (blind transfer)', () => {
     const t = await sippTransferor.done;
     expect(t.code, describeRun(t)).toBe(0);
     expect(target.calls).toHaveLength(1);
+    // the caller's BYE is answered before Patchbay's own BYE reaches the target: wait for that one
+    await target.waitUntil(() => target.calls[0]!.byes.length > 0);
     expect(target.calls[0]!.byes, 'the caller hung up on the target').toHaveLength(1);
   });
 });

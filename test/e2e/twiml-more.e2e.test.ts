@@ -160,6 +160,8 @@ describe.skipIf(!enabled)('TwiML: Redirect, Number/Client routes, egress, SIPp c
     expect(invite.text.split('\r\n')[0]).toBe('INVITE sip:agent@example.invalid SIP/2.0');
     expect(header(invite, 'Route')).toBe(`<sip:127.0.0.1:${UA1};lr>`);
     expect(invite.text).not.toContain('region=');
+    // the caller's BYE is answered by Patchbay before its own BYE reaches the callee: wait for that one
+    await ua1.waitUntil(() => ua1.calls[0]!.byes.length > 0);
     expect(ua1.calls[0]!.byes, 'in-dialog requests reach the callee').toHaveLength(1);
     const [action] = await app.waitFor('/action', 1);
     expect(action!.params).toMatchObject({ DialCallStatus: 'completed', DialSipResponseCode: '200' });
