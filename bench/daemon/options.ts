@@ -1,6 +1,7 @@
 /**
  * Command-line options of `npm run bench:daemon -- [options]`.
  */
+import { resolve } from 'node:path';
 import { DEFAULT_TARGETS, TARGET_NAMES, type TargetName } from './targets.js';
 
 /** Everything the daemon bench can be told. */
@@ -25,6 +26,8 @@ export interface DaemonBenchOptions {
   /** The Patchbay variants the memory mode runs. */
   memoryTargets: TargetName[];
   portBase: number;
+  /** `--baseline DIR`: the checkout (built) the `patchbay-base` and `patchbay-twiml-base` targets run. */
+  baselineRoot?: string;
 }
 
 /**
@@ -55,6 +58,9 @@ export const USAGE = `usage: node dist/bench/daemon/run.js [options]
   --memory-rate N         calls per second while ramping up to them (default 250)
   --memory-call-ms N      call duration in the memory mode (default 60000)
   --memory-targets a,b    Patchbay variants of the memory mode (default patchbay,patchbay-pool)
+  --baseline DIR          a built checkout of another commit: the targets patchbay-base and
+                          patchbay-twiml-base run its dist/runtime/cli.js (same route and web app),
+                          so two commits are measured side by side in one run
   --port-base N           first loopback port to use (default 20000: below Linux's ephemeral
                           range, 32768-60999, where the webhook connections' own ports come from)`;
 
@@ -111,6 +117,10 @@ export function parseOptions(argv: readonly string[]): DaemonBenchOptions {
       case '--memory-rate': options.memoryRate = positive(flag, value); break;
       case '--memory-call-ms': options.memoryCallMs = positive(flag, value); break;
       case '--port-base': options.portBase = positive(flag, value); break;
+      case '--baseline':
+        if (value === undefined || value === '') throw new Error('--baseline needs a directory (a built checkout)');
+        options.baselineRoot = resolve(value);
+        break;
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
   }

@@ -7,7 +7,7 @@ import type { MemoryResult } from './memory.js';
 import type { StepResult } from './step.js';
 import type { TargetName } from './targets.js';
 
-const DISPLAY: Record<TargetName, string> = { 'patchbay': 'Patchbay', 'patchbay-pool': 'Patchbay pool', 'patchbay-twiml': 'Patchbay TwiML', 'kamailio': 'Kamailio' };
+const DISPLAY: Record<TargetName, string> = { 'patchbay': 'Patchbay', 'patchbay-pool': 'Patchbay pool', 'patchbay-twiml': 'Patchbay TwiML', 'patchbay-base': 'Patchbay (baseline)', 'patchbay-twiml-base': 'Patchbay TwiML (baseline)', 'kamailio': 'Kamailio' };
 
 function num(value: number | undefined, digits = 0): string {
   if (value === undefined || !Number.isFinite(value)) return '–';

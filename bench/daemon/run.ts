@@ -83,6 +83,8 @@ const TITLES: Record<TargetName, string> = {
   'patchbay': 'Patchbay, --pool off (B2BUA, static route)',
   'patchbay-pool': 'Patchbay, --pool on (B2BUA, static route, parser pool)',
   'patchbay-twiml': 'Patchbay, --pool off, TwiML round trip (voice URL on a local web app → <Dial answerOnBridge><Sip>)',
+  'patchbay-base': 'Patchbay at the --baseline checkout, --pool off (B2BUA, static route)',
+  'patchbay-twiml-base': 'Patchbay at the --baseline checkout, --pool off, TwiML round trip',
   'kamailio': 'Kamailio (stateful proxy: tm, record_route, children=2)',
 };
 
@@ -135,6 +137,7 @@ async function main(argv: string[]): Promise<void> {
   const ports = (): number => nextPort++;
   const stepOptions: StepOptions = {
     stepSeconds: options.stepSeconds, callMs: options.callMs, settleMs: options.settleMs, alwaysSettle: options.alwaysSettle, workRoot, ports,
+    baselineRoot: options.baselineRoot,
   };
   try {
     const ramp = options.ramp ? await runRamp(options, targets, stepOptions) : undefined;

@@ -29,6 +29,8 @@ export interface StepOptions {
   workRoot: string;
   /** Hands out free loopback ports. */
   ports: () => number;
+  /** Project root of the build the `-base` targets run (`--baseline`). */
+  baselineRoot?: string;
 }
 
 /** What one step measured. */
@@ -153,7 +155,7 @@ export async function runStep(target: StepTarget, rate: number, options: StepOpt
   let system: Target | undefined;
   let peak: PeakSampler | undefined;
   try {
-    if (target !== 'direct') system = await startTarget(target, { sipPort, httpPort, uasPort, appPort, dir });
+    if (target !== 'direct') system = await startTarget(target, { sipPort, httpPort, uasPort, appPort, dir, baselineRoot: options.baselineRoot });
     if (system) peak = new PeakSampler(() => system!.memoryKb(), 250);
     const uac = startUac({
       remote: `127.0.0.1:${system ? sipPort : uasPort}`, localPort: uacPort, rate, calls,

@@ -14,10 +14,19 @@ import { sleep, startChild, waitForUdpPort, type Child } from './processes.js';
 import { BENCH_FILES } from './sipp.js';
 
 /** Names of the systems the bench can drive. */
-export type TargetName = 'patchbay' | 'patchbay-pool' | 'patchbay-twiml' | 'kamailio';
+export type TargetName = 'patchbay' | 'patchbay-pool' | 'patchbay-twiml' | 'patchbay-base' | 'patchbay-twiml-base' | 'kamailio';
 
 /** Every target name, in report order. */
-export const TARGET_NAMES: readonly TargetName[] = ['patchbay', 'patchbay-pool', 'patchbay-twiml', 'kamailio'];
+export const TARGET_NAMES: readonly TargetName[] = ['patchbay', 'patchbay-pool', 'patchbay-twiml', 'patchbay-base', 'patchbay-twiml-base', 'kamailio'];
+
+/**
+ * The `-base` targets run another checkout's build (`--baseline DIR`, DIR holding a built
+ * `dist/runtime/cli.js`): the same static route or TwiML round trip, so a change is measured against the
+ * previous commit side by side in one run.
+ */
+export function isBaseline(name: TargetName): boolean {
+  return name.endsWith('-base');
+}
 
 /** What a plain `npm run bench:daemon` ramps (the TwiML mode, `--mode twiml`, adds patchbay-twiml). */
 export const DEFAULT_TARGETS: readonly TargetName[] = ['patchbay', 'patchbay-pool', 'kamailio'];
@@ -56,6 +65,8 @@ export interface TargetOptions {
   appPort: number;
   /** Working folder (Kamailio's runtime dir). */
   dir: string;
+  /** Project root of the build the `-base` targets run (`--baseline`). */
+  baselineRoot?: string;
 }
 
 /** True when `kamailio` can be run. */
@@ -86,8 +97,11 @@ async function startTwimlApp(options: TargetOptions): Promise<Child> {
 }
 
 async function startPatchbay(name: TargetName, options: TargetOptions): Promise<Target> {
-  const cli = join(findProjectRoot(), 'dist', 'runtime', 'cli.js');
-  const app = name === 'patchbay-twiml' ? await startTwimlApp(options) : undefined;
+  if (isBaseline(name) && options.baselineRoot === undefined) throw new Error(`${name} needs --baseline DIR`);
+  const root = isBaseline(name) ? options.baselineRoot! : findProjectRoot();
+  const cli = join(root, 'dist', 'runtime', 'cli.js');
+  const twiml = name === 'patchbay-twiml' || name === 'patchbay-twiml-base';
+  const app = twiml ? await startTwimlApp(options) : undefined;
   const calls = app
     ? ['--voice-url', `http://127.0.0.1:${options.appPort}/voice`, '--account-sid', BENCH_ACCOUNT, '--auth-token', BENCH_TOKEN]
     : ['--route', `sip:callee@127.0.0.1:${options.uasPort}`];
