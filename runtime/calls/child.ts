@@ -13,7 +13,6 @@ import type { HeaderField } from '../sip/message.js';
 import { newCallId, newTag } from '../sip/ids.js';
 import { SipBuildError } from '../sip/errors.js';
 import type { ServerTx } from '../transaction/server-tx.js';
-import type { Destination } from '../transport/transport.js';
 import { UacLeg } from '../dialog/uac-leg.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { StatusCallbackEvent } from '../twiml/types.js';
@@ -21,24 +20,9 @@ import type { CallContext } from './context.js';
 import { API_VERSION, addParams, xHeaderParams, type Params } from './params.js';
 import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
 import { newSid } from './sid.js';
-import { StatusReporter, type StatusCallbackSpec } from './status-callbacks.js';
+import { StatusReporter } from './status-callbacks.js';
+import type { ResolvedTarget } from './targets.js';
 import { attempt, describeFault } from '../dialog/fault.js';
-
-/** Where a child call goes, resolved from a `<Dial>` noun. */
-export interface ResolvedTarget {
-  /** Request-URI (URI headers, region and edge removed). */
-  uri: string;
-  /** Custom headers from the URI, decoded. */
-  headers: HeaderField[];
-  destination: Destination;
-  /** An outbound proxy (egress profile): sent as a loose Route. */
-  route?: string;
-  credentials?: { username: string; password: string };
-  statusCallback?: StatusCallbackSpec;
-  /** Screening TwiML URL run on the child after answer. */
-  url?: string;
-  method: 'GET' | 'POST';
-}
 
 /** What the dial hears from a child. */
 export interface ChildEvents {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildLeg, type ChildEvents, type ResolvedTarget } from '../../../runtime/calls/child.js';
+import { ChildLeg, type ChildEvents } from '../../../runtime/calls/child.js';
+import type { ResolvedTarget } from '../../../runtime/calls/targets.js';
 import type { CallContext } from '../../../runtime/calls/context.js';
 import type { CallRecord } from '../../../runtime/calls/record.js';
 import { CallStore } from '../../../runtime/calls/store.js';
