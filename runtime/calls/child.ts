@@ -157,7 +157,7 @@ export class ChildLeg implements DialogHandler {
    */
   start(): void {
     this.#ctx.store.create(this.record);
-    this.#ctx.sessions?.trackChild(this);
+    this.#ctx.live.trackChild(this);
     void this.#status.fire('initiated', this.record, { SipCallId: this.record.sipCallId ?? '' });
     try {
       this.uac.start();
@@ -246,7 +246,7 @@ export class ChildLeg implements DialogHandler {
 
   #finish(final: CallStatus): void {
     this.#ended = true;
-    this.#ctx.sessions?.untrackChild(this);
+    this.#ctx.live.untrackChild(this);
     if (this.uac.dialog) this.#ctx.registry.remove(this.uac.dialog);
     if (this.#finished) return;
     this.#finished = true;

@@ -4,6 +4,7 @@ import type { ResolvedTarget } from '../../../runtime/calls/targets.js';
 import type { CallContext } from '../../../runtime/calls/context.js';
 import type { CallRecord } from '../../../runtime/calls/record.js';
 import { CallStore } from '../../../runtime/calls/store.js';
+import { LiveCalls } from '../../../runtime/calls/live.js';
 import { defaultConfig } from '../../../runtime/config.js';
 import { DialogRegistry, type DialogHandler } from '../../../runtime/dialog/registry.js';
 import { createLogger } from '../../../runtime/log.js';
@@ -40,6 +41,7 @@ async function rig(): Promise<Rig> {
     parser: parserFor('release'), parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml)), config,
     log: createLogger('error', 'test', () => undefined),
     alert: (_sid, level, code, message) => alerts.push({ level, code, message }),
+    live: new LiveCalls(),
   };
   return { ctx, stack, alerts };
 }
