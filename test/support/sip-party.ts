@@ -20,14 +20,14 @@ import type { LoopStack } from './sip-stack.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** An SDP body naming its party in the o= line (`o=<name> <port> …`), so a test sees whose media reached whom. */
+/** An SDP body with the party's media port (`m=audio <SIP port + 10000>`), so a test sees whose media reached whom. */
 export function sdpOf(name: string, port: number, version = 1): Uint8Array {
   return encoder.encode(`v=0\r\no=${name} ${port} ${version} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port + 10000} RTP/AVP 0\r\n`);
 }
 
-/** The o= line's user of an SDP body ('' without one). */
-export function sdpOwner(body: Uint8Array): string {
-  return /^o=(\S+)/m.exec(decoder.decode(body))?.[1] ?? '';
+/** The audio port of an SDP body (0 without one): a party's {@link SipParty.mediaPort} says whose it is. */
+export function mediaPortOf(body: Uint8Array): number {
+  return Number(/^m=audio (\d+)/m.exec(decoder.decode(body))?.[1] ?? 0);
 }
 
 /** The body as text. */
@@ -196,6 +196,11 @@ export class SipParty {
       if (response.cseqMethod !== 'INVITE' || response.statusCode < 200 || response.statusCode >= 300) return;
       this.#dialogOf(response, true)?.ack(response.cseqNumber);
     });
+  }
+
+  /** The audio port of its SDP (see {@link mediaPortOf}). */
+  get mediaPort(): number {
+    return this.stack.address.port + 10000;
   }
 
   /** Every dialog it has, oldest first. */
