@@ -78,7 +78,7 @@ export interface Config {
   /** Ring time (s) for the static route before CANCEL. */
   ringTimeoutSeconds: number;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
-  /** TwiML call control (issue 4). Without voiceUrl inbound calls take the static route. */
+  /** TwiML call control (https://www.twilio.com/docs/voice/twiml). Without voiceUrl inbound calls take the static route. */
   twiml: TwimlConfig;
   /** Completed-call records (JSON lines); no directory = none kept. */
   cdr: { dir?: string; maxBytes: number; keep: number };
