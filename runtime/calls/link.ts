@@ -15,7 +15,25 @@ import type { TimerHandle } from '../transport/clock.js';
 import { InDialogRelay } from '../dialog/relay.js';
 import type { DialOpts } from '../twiml/types.js';
 import type { ChildLeg } from './child.js';
-import type { DialHost } from './dial-host.js';
+import type { CallContext } from './context.js';
+import type { ParentLeg } from './parent.js';
+import type { StopSignal } from './stop.js';
+
+/** What a link needs from the call it connects (a DialHost, dial-host.ts, is one). */
+export interface LinkHost {
+  readonly ctx: CallContext;
+  readonly parent: ParentLeg;
+  /** Aborted when the parent hangs up or the call gets new TwiML. */
+  readonly signal: StopSignal;
+  /** A REFER from the connected child (SIP blind transfer). */
+  refer(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
+  /** A REFER from the parent's own leg: the child is the transferee. */
+  referFromParent(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
+  /** A leg's dialog is gone: hang up the whole call. */
+  endCall(reason: string): void;
+  /** A handler threw: end the call. */
+  crash(error: unknown, where: string): void;
+}
 
 /** DTMF `*` in an INFO body (application/dtmf-relay `Signal=*`, or application/dtmf `*`). */
 function isStar(request: MessageView): boolean {
@@ -34,7 +52,7 @@ export type LinkEnd = 'child' | 'parent' | 'limit' | 'star' | 'aborted' | 'trans
  */
 export class Link {
   readonly child: ChildLeg;
-  #host: DialHost;
+  #host: LinkHost;
   #opts: DialOpts;
   #done: (how: LinkEnd) => void;
   #relay: InDialogRelay<'parent' | 'child'>;
@@ -42,7 +60,7 @@ export class Link {
   #over = false;
   readonly ended: Promise<LinkEnd>;
 
-  constructor(host: DialHost, child: ChildLeg, opts: DialOpts) {
+  constructor(host: LinkHost, child: ChildLeg, opts: DialOpts) {
     this.#host = host;
     this.child = child;
     this.#opts = opts;
