@@ -29,6 +29,7 @@ import { answerUnlinked } from './unlinked.js';
 import { Stopper, type StopSignal } from './stop.js';
 import { attempt, describeFault, type FaultSink } from '../dialog/fault.js';
 import { CallDocuments, Interrupted } from './documents.js';
+import { CONTINUE, runVerbs, type VerbHost } from './runner.js';
 
 /** A Dial already running (a transfer's) whose outcome the call continues from. */
 export interface PendingDial {
@@ -313,31 +314,24 @@ export class CallSession implements DialogHandler, DialHost {
   }
 
   /** Run verbs; returns the next document source (action, Redirect) or undefined when the document ended. */
-  async #execute(verbs: Verb[]): Promise<TwimlSource | undefined> {
-    for (const verb of verbs) {
-      if (this.#ended || this.#redirect) return undefined;
-      switch (verb.kind) {
-        case 'hangup':
-          return undefined;
-        case 'reject':
-          this.#reject(verb.reason);
-          return undefined;
-        case 'redirect':
-          return { url: this.resolve(verb.url), method: verb.method };
-        case 'pause':
-          await this.#sleep(verb.length * 1000);
-          break;
-        case 'unsupported':
-          break;
-        case 'dial': {
-          const next = await this.#dial(verb);
-          if (next) return next;
-          break;
-        }
-      }
-    }
-    return undefined;
+  #execute(verbs: Verb[]): Promise<TwimlSource | undefined> {
+    return runVerbs(verbs, this.#verbHost);
   }
+
+  /** The caller's call as the verb runner sees it. */
+  #verbHost: VerbHost<TwimlSource> = ((session: CallSession): VerbHost<TwimlSource> => ({
+    get stopped() { return session.#ended || session.#redirect !== undefined; },
+    resolve: (url) => session.resolve(url),
+    sleep: (ms) => session.#sleep(ms),
+    // the document ends; run() hangs up once it is over
+    hangup: () => undefined,
+    reject: (reason) => session.#reject(reason),
+    redirect: (url, method) => ({ url, method }),
+    dial: async (opts) => {
+      const next = await session.#dial(opts);
+      return next ? { done: true, next } : CONTINUE;
+    },
+  }))(this);
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
