@@ -14,6 +14,7 @@ import { newCallId, newTag } from '../sip/ids.js';
 import { SipBuildError } from '../sip/errors.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import { UacLeg } from '../dialog/uac-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { StatusCallbackEvent } from '../twiml/types.js';
 import type { CallContext } from './context.js';
@@ -100,7 +101,7 @@ export class ChildLeg implements DialogHandler {
     if (offer) headers.push(['Content-Type', offer.contentType]);
     const onSendError = (error: unknown, what: string): void => ctx.log.warn('message not sent', { callSid: sid, what, error: describeFault(error) });
     this.uac = new UacLeg(
-      { transactions: ctx.transactions, transport: ctx.transport, contact, credentials: target.credentials, onSendError },
+      legContext(ctx, contact, { credentials: target.credentials, onSendError }),
       { method: 'INVITE', uri: target.uri, headers, body: offer?.body },
       target.destination,
       {

@@ -9,6 +9,7 @@ import type { MessageView } from '../wasm/message-view.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import { newTag } from '../sip/ids.js';
 import { UasLeg } from '../dialog/uas-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import { uriOf } from '../dialog/target.js';
 import type { CallContext } from './context.js';
 import type { CallControl, ControlResult, OriginateRequest } from './control.js';
@@ -49,7 +50,7 @@ export class CallLayer implements CallControl {
     const ctx = this.ctx;
     const voiceUrl = ctx.config.voiceUrl!;
     const onSendError = (error: unknown, what: string): void => ctx.log.warn('message not sent', { callId: request.callId ?? '', what, error: describeFault(error) });
-    const uas = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport), onSendError }, tx, newTag());
+    const uas = new UasLeg(legContext(ctx, ctx.contactFor(tx.source.transport), { onSendError }), tx, newTag());
     const parent = new InboundParent(uas);
     const now = Date.now();
     const record = newCallRecord({

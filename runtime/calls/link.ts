@@ -11,6 +11,7 @@ import type { HeaderField, OutgoingResponse } from '../sip/message.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { TimerHandle } from '../transport/clock.js';
 import { retransmitUntilAck } from '../dialog/uas-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import { dialogGone } from '../dialog/bridge.js';
 import type { DialOpts } from '../twiml/types.js';
 import type { ChildLeg } from './child.js';
@@ -172,7 +173,7 @@ export class Link {
         const from = to === 'parent' ? 'child' : 'parent';
         const ctx = this.#host.ctx;
         // no ACK within 64·T1: the requester is gone (RFC 3261 §13.3.1.4), the call ends
-        this.#pendingAcks.set(from, retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => { if (!this.#over) this.#host.endCall(`no ACK for a relayed ${tx.method}`); }));
+        this.#pendingAcks.set(from, retransmitUntilAck(legContext(ctx, ''), tx, out, () => { if (!this.#over) this.#host.endCall(`no ACK for a relayed ${tx.method}`); }));
       }
       // the other leg's dialog is gone (no answer, 408, 481): the call cannot go on (RFC 3261 §12.2.1.2);
       // once the link is over (hung up, transferred), the call is someone else's business

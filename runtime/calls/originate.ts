@@ -9,6 +9,7 @@ import type { HeaderField } from '../sip/message.js';
 import { newCallId, newTag } from '../sip/ids.js';
 import { validateSipTarget } from '../sip/sip-target.js';
 import { UacLeg } from '../dialog/uac-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { ControlResult, OriginateRequest } from './control.js';
@@ -83,7 +84,7 @@ export function originate(ctx: CallContext, request: OriginateRequest): Promise<
     void status.fire('completed', r, { CallDuration: '0', SipResponseCode: String(code) });
   };
   const uac = new UacLeg(
-    { transactions: ctx.transactions, transport: ctx.transport, contact, credentials: request.sipAuthUsername ? { username: request.sipAuthUsername, password: request.sipAuthPassword ?? '' } : undefined },
+    legContext(ctx, contact, { credentials: request.sipAuthUsername ? { username: request.sipAuthUsername, password: request.sipAuthPassword ?? '' } : undefined }),
     { method: 'INVITE', uri: checked.uri.replace(/;(region|edge)=[^;?]*/gi, ''), headers, body: holdOffer(ip) },
     destination,
     {
