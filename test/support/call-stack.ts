@@ -13,6 +13,7 @@ import { CallLayer } from '../../runtime/calls/layer.js';
 import { LiveCalls } from '../../runtime/calls/live.js';
 import type { CallContext } from '../../runtime/calls/context.js';
 import { CallStore } from '../../runtime/calls/store.js';
+import { LiveCalls } from '../../runtime/calls/live.js';
 import { defaultConfig, type TwimlConfig } from '../../runtime/config.js';
 import { DialogRegistry, type DialogHandler } from '../../runtime/dialog/registry.js';
 import { createLogger } from '../../runtime/log.js';
@@ -100,7 +101,7 @@ function startCallLayer(d: LayerDeps): { size: () => number } {
   const validateSipUri = sipUriChecker(parser);
   const layer = new CallLayer({
     transactions: d.pb.tx, transport: d.pb.layer, clock: d.clock, registry: d.registry,
-    contactFor: () => `<sip:patchbay@127.0.0.1:${PATCHBAY_PORT};transport=udp>`, store: d.store, webhooks: d.webhooks,
+    contactFor: () => `<sip:patchbay@127.0.0.1:${PATCHBAY_PORT};transport=udp>`, store: d.store, webhooks: d.webhooks, live: new LiveCalls(),
     parser, parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri })), config: d.config, log: d.log, alert: d.alert,
     live: new LiveCalls(),
   });
