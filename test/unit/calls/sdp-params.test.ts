@@ -44,10 +44,17 @@ describe('webhook parameters', () => {
   });
 
   it('reads host and user of SIP URIs', () => {
-    expect(sipHost('sip:bob@example.com:5060;transport=tcp')).toBe('example.com');
-    expect(sipHost('sips:[2001:db8::1]:5061')).toBe('[2001:db8::1]');
-    expect(sipUser('sip:+1555@h')).toBe('+1555');
-    expect(sipUser('sip:h')).toBeUndefined();
+    const parser = createParser();
+    expect(sipHost(parser, 'sip:bob@example.com:5060;transport=tcp')).toBe('example.com');
+    expect(sipHost(parser, 'sips:[2001:db8::1]:5061')).toBe('[2001:db8::1]');
+    expect(sipHost(parser, 'tel:+1555')).toBe('');
+    expect(sipHost(parser, 'bob@example.com')).toBe('');
+    expect(sipUser(parser, 'sip:+1555@h')).toBe('+1555');
+    expect(sipUser(parser, 'sip:+1555:pw@h')).toBe('+1555');
+    expect(sipUser(parser, 'sip:alice;day=tuesday@atlanta.com')).toBe('alice;day=tuesday'); // RFC 3261 §19.1.3
+    expect(sipUser(parser, 'sip:h')).toBeUndefined();
+    expect(sipUser(parser, 'tel:+1555')).toBeUndefined();
+    expect(sipUser(parser, 'sip:bad user@h')).toBeUndefined();
   });
 
   it('sends the standard voice parameters of a call, ParentCallSid only on children', () => {
