@@ -106,3 +106,14 @@ export function sipUriHost(parser: WasmParser, text: string, limits?: SipUriLimi
   const r = readSipUri(parser, text, limits);
   return r.ok && r.host !== null ? r.host : undefined;
 }
+
+/**
+ * `host[:port]` of a sip:/sips: URI as written (IPv6 brackets kept), as it
+ * goes after the `@` of another URI, or undefined when `text` is not a
+ * sip:/sips: URI (or is over the limits).
+ */
+export function sipUriHostPort(parser: WasmParser, text: string, limits?: SipUriLimits): string | undefined {
+  const r = readSipUri(parser, text, limits);
+  if (!r.ok || r.host === null) return undefined;
+  return r.port === null ? r.host : `${r.host}:${r.port}`;
+}

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { FLAVOURS, parserFor, corpusBytes, corpusFiles } from '../../support/wasm.js';
-import { readSipUri, sipUriHost, unbracket, NO_URI_LIMITS, type SipUriResult } from '../../../runtime/sip/uri.js';
+import { readSipUri, sipUriHost, sipUriHostPort, unbracket, NO_URI_LIMITS, type SipUriResult } from '../../../runtime/sip/uri.js';
 import { uriOf } from '../../../runtime/dialog/target.js';
 
 function errorName(r: SipUriResult): string {
@@ -120,6 +120,13 @@ describe.each(FLAVOURS)('readSipUri (%s build)', (flavour) => {
     expect(sipUriHost(parser, 'sips:[2001:db8::1]')).toBe('[2001:db8::1]');
     expect(sipUriHost(parser, 'tel:+15551234')).toBeUndefined();
     expect(sipUriHost(parser, 'bob')).toBeUndefined();
+  });
+
+  it('sipUriHostPort gives host:port as written or undefined', () => {
+    expect(sipUriHostPort(parser, 'sip:patchbay@192.0.2.1:5080;transport=tcp')).toBe('192.0.2.1:5080');
+    expect(sipUriHostPort(parser, 'sip:patchbay@[2001:db8::1]:5060')).toBe('[2001:db8::1]:5060');
+    expect(sipUriHostPort(parser, 'sips:example.com')).toBe('example.com');
+    expect(sipUriHostPort(parser, 'tel:+1555')).toBeUndefined();
   });
 
   it('agrees with the message parser on every Request-URI and From/To/Contact URI of the corpus', () => {
