@@ -101,7 +101,8 @@ function startCallLayer(d: LayerDeps): { size: () => number } {
   const layer = new CallLayer({
     transactions: d.pb.tx, transport: d.pb.layer, clock: d.clock, registry: d.registry,
     contactFor: () => `<sip:patchbay@127.0.0.1:${PATCHBAY_PORT};transport=udp>`, store: d.store, webhooks: d.webhooks,
-    parser, parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri })), config: d.config, log: d.log, alert: d.alert, live: new LiveCalls(),
+    parser, parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri })), config: d.config, log: d.log, alert: d.alert,
+    live: new LiveCalls(),
   });
   const tx = d.pb.tx;
   tx.onRequest((stx, request) => {
