@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OriginKeeper, holdAnswer, holdOffer } from '../../../runtime/calls/sdp.js';
+import { OriginKeeper, holdAnswer, holdOffer, mediaIpOf } from '../../../runtime/calls/sdp.js';
 import { rfc2822, sipHost, sipUser, callParams, xHeaderParams } from '../../../runtime/calls/params.js';
 import { StatusReporter } from '../../../runtime/calls/status-callbacks.js';
 import type { WebhookClient, WebhookRequest } from '../../../runtime/webhooks/client.js';
@@ -41,6 +41,14 @@ describe('OriginKeeper (RFC 3264 §8: one origin per leg, version up on change)'
 describe('webhook parameters', () => {
   it('formats Timestamp as RFC 2822 in UTC', () => {
     expect(rfc2822(Date.UTC(2010, 7, 20, 1, 13, 42))).toBe('Fri, 20 Aug 2010 01:13:42 +0000');
+  });
+
+  it('names the host of our Contact in a made-up SDP, IPv6 without brackets', () => {
+    const parser = createParser();
+    expect(mediaIpOf(parser, '<sip:patchbay@192.0.2.7:5080;transport=udp>')).toBe('192.0.2.7');
+    expect(mediaIpOf(parser, '<sip:patchbay@[2001:db8::7]:5080;transport=tcp>')).toBe('2001:db8::7');
+    expect(mediaIpOf(parser, '<sip:patchbay>')).toBe('patchbay');
+    expect(mediaIpOf(parser, 'garbage')).toBe('127.0.0.1');
   });
 
   it('reads host and user of SIP URIs', () => {
