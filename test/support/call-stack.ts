@@ -75,6 +75,8 @@ export interface CallStack {
    * stands still and the real event loop runs (the HTTP round trip takes real time). Bounded.
    */
   until(done: () => boolean, what: string): Promise<void>;
+  /** Run (as `until`) until `promise` settles; resolves with its value. */
+  untilResolved<T>(promise: Promise<T>): Promise<T>;
   /** Run until no call, dialog or transaction is left (the daemon's leak check); returns the counts. */
   settle(): Promise<StackStats>;
   stats(): StackStats;
@@ -170,6 +172,12 @@ export async function startCallStack(options: CallStackOptions = {}): Promise<Ca
         if (inFlight > 0) await new Promise((r) => setTimeout(r, 1));
         else await clock.advance(50);
       }
+    },
+    async untilResolved(promise) {
+      let settled = false;
+      const watched = promise.finally(() => { settled = true; });
+      await rig.until(() => settled, 'a request\'s final response');
+      return watched;
     },
     stats,
     async settle() {
