@@ -9,6 +9,7 @@
 import { CallLayer } from '../../../runtime/calls/layer.js';
 import type { CallContext } from '../../../runtime/calls/context.js';
 import { CallStore } from '../../../runtime/calls/store.js';
+import { LiveCalls } from '../../../runtime/calls/live.js';
 import { defaultConfig } from '../../../runtime/config.js';
 import { Dialog } from '../../../runtime/dialog/dialog.js';
 import { DialogRegistry, type DialogHandler } from '../../../runtime/dialog/registry.js';
@@ -114,6 +115,7 @@ export async function callRig(twiml: Record<string, string>, faults: Faults = {}
       errors.push({ msg: parsed.msg, fields: parsed });
     }),
     alert: () => undefined,
+    live: new LiveCalls(),
   };
   const layer = new CallLayer(ctx);
   // wired as runtime/daemon.ts wires it
