@@ -12,6 +12,7 @@
 import { CallLayer } from '../../runtime/calls/layer.js';
 import type { CallContext } from '../../runtime/calls/context.js';
 import { CallStore } from '../../runtime/calls/store.js';
+import { LiveCalls } from '../../runtime/calls/live.js';
 import { defaultConfig, type TwimlConfig } from '../../runtime/config.js';
 import { DialogRegistry, type DialogHandler } from '../../runtime/dialog/registry.js';
 import { createLogger } from '../../runtime/log.js';
@@ -102,7 +103,7 @@ function startCallLayer(d: LayerDeps): { size: () => number } {
   const layer = new CallLayer({
     transactions: d.pb.tx, transport: d.pb.layer, clock: d.clock, registry: d.registry,
     contactFor: () => `<sip:patchbay@127.0.0.1:${PATCHBAY_PORT};transport=udp>`, store: d.store, webhooks: d.webhooks,
-    parser, parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri })), config: d.config, log: d.log, alert: d.alert,
+    parser, parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri })), config: d.config, log: d.log, live: new LiveCalls(), alert: d.alert,
   });
   const tx = d.pb.tx;
   tx.onRequest((stx, request) => {
