@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCallStack, type CallStack } from '../support/call-stack.js';
 import type { SipParty } from '../support/sip-party.js';
-import type { Reply } from '../support/web-app.js';
+import type { Route } from '../support/web-app.js';
 
 let rig: CallStack | undefined;
 
@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** A rig with `routes`, and a caller. */
-async function start(routes: Record<string, Reply>): Promise<{ rig: CallStack; alice: SipParty }> {
+async function start(routes: Record<string, Route>): Promise<{ rig: CallStack; alice: SipParty }> {
   rig = await startCallStack({ routes });
   return { rig, alice: await rig.party('alice') };
 }

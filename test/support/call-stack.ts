@@ -26,7 +26,7 @@ import { FakeClock } from './fake-clock.js';
 import { loopStack, type LoopStack } from './sip-stack.js';
 import { SipParty } from './sip-party.js';
 import { parserFor } from './wasm.js';
-import { startWebApp, type Reply, type WebApp } from './web-app.js';
+import { startWebApp, type Route, type WebApp } from './web-app.js';
 
 /** Patchbay's address on the loop network. */
 export const PATCHBAY_PORT = 5060;
@@ -41,7 +41,7 @@ export interface LogLine {
 /** Options of {@link startCallStack}. */
 export interface CallStackOptions {
   /** The web app's routes to start with (the voice URL is /voice; /status answers 200). */
-  readonly routes?: Record<string, Reply>;
+  readonly routes?: Record<string, Route>;
   /** TwiML settings over the defaults (voiceUrl, statusCallback and authToken are set by the rig). */
   readonly twiml?: Partial<TwimlConfig>;
   /** SIP timers of every stack (default RFC 3261's). */
