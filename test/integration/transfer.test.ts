@@ -180,3 +180,23 @@ describe('answerOnBridge false', () => {
     await t.rig.until(() => t.caller.requests('BYE').length > 0, 'agent A\'s BYE reaches the caller');
   });
 });
+
+describe('REFER from the caller\'s own leg (the dialled party is the transferee)', () => {
+  for (const aob of [true, false]) {
+    it(`answerOnBridge ${aob}: the caller gets 202 and NOTIFY 100/200 then BYE; agent A is re-INVITEd to agent B and stays with it`, async () => {
+      const t = await connected(aob, '/refer');
+      const status = (await t.rig.untilResolved(t.caller.request('REFER', { headers: [['Refer-To', `<${t.agentB.uri}>`], ['Referred-By', t.alice.contact]] })))?.statusCode;
+      expect(status).toBe(202);
+      await t.rig.until(() => t.caller.requests('BYE').length > 0, 'the caller released');
+      expect(t.caller.requests('NOTIFY').map(sipfrag)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 200 OK']);
+      await t.rig.until(() => (t.agentB.dialogs[0]?.requests('ACK').length ?? 0) > 0, 'agent B connected');
+      expect(t.rig.app.to('/refer')[0]!.params.ReferTransferTarget).toBe(`<${t.agentB.uri}>`);
+      const media = [...t.transferor.requests('INVITE')].reverse().find((i) => i.bodyLength > 0);
+      expect(mediaPortOf(media!.body), 'agent A is re-INVITEd with agent B\'s media').toBe(t.agentB.mediaPort);
+      expect(mediaPortOf(t.agentB.dialogs[0]!.requests('ACK')[0]!.body), 'agent B gets agent A\'s answer').toBe(t.agentA.mediaPort);
+      expect(t.transferor.requests('BYE'), 'agent A was not hung up').toHaveLength(0);
+      expect(await t.rig.untilResolved(t.transferor.bye())).toBe(200);
+      await t.rig.until(() => t.agentB.dialogs[0]!.requests('BYE').length > 0, 'agent A\'s BYE reaches agent B');
+    });
+  }
+});
