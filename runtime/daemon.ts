@@ -31,6 +31,7 @@ import { DialogRegistry, type DialogHandler } from './dialog/registry.js';
 import { CallStore } from './calls/store.js';
 import type { CallControl } from './calls/control.js';
 import { CallLayer } from './calls/layer.js';
+import { LiveCalls } from './calls/live.js';
 import { attachCallLog } from './calls/call-log.js';
 import { sipUriChecker } from './sip/sip-target.js';
 import { cachedTwimlParser } from './twiml/cache.js';
@@ -171,7 +172,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   const parseDocument = cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri }));
   const callLayer = new CallLayer({
     transactions, transport, clock: systemClock, registry, contactFor: (t, source) => contactFor(t, source), store: calls, webhooks, parser,
-    parseTwiml: parseDocument, config: twiml, log,
+    parseTwiml: parseDocument, config: twiml, log, live: new LiveCalls(),
     alert: (callSid, level, code, message) => {
       log[level === 'error' ? 'warn' : 'info'](`call ${level}`, { callSid, code, message });
       calls.emit({ type: level, at: Date.now(), callSid, code, message });

@@ -13,32 +13,17 @@ import type { HeaderField } from '../sip/message.js';
 import { newCallId, newTag } from '../sip/ids.js';
 import { SipBuildError } from '../sip/errors.js';
 import type { ServerTx } from '../transaction/server-tx.js';
-import type { Destination } from '../transport/transport.js';
 import { UacLeg } from '../dialog/uac-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { StatusCallbackEvent } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import { API_VERSION, addParams, xHeaderParams, type Params } from './params.js';
 import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
 import { newSid } from './sid.js';
-import { StatusReporter, type StatusCallbackSpec } from './status-callbacks.js';
+import { StatusReporter } from './status-callbacks.js';
+import type { ResolvedTarget } from './targets.js';
 import { attempt, describeFault } from '../dialog/fault.js';
-
-/** Where a child call goes, resolved from a `<Dial>` noun. */
-export interface ResolvedTarget {
-  /** Request-URI (URI headers, region and edge removed). */
-  uri: string;
-  /** Custom headers from the URI, decoded. */
-  headers: HeaderField[];
-  destination: Destination;
-  /** An outbound proxy (egress profile): sent as a loose Route. */
-  route?: string;
-  credentials?: { username: string; password: string };
-  statusCallback?: StatusCallbackSpec;
-  /** Screening TwiML URL run on the child after answer. */
-  url?: string;
-  method: 'GET' | 'POST';
-}
 
 /** What the dial hears from a child. */
 export interface ChildEvents {
@@ -116,7 +101,7 @@ export class ChildLeg implements DialogHandler {
     if (offer) headers.push(['Content-Type', offer.contentType]);
     const onSendError = (error: unknown, what: string): void => ctx.log.warn('message not sent', { callSid: sid, what, error: describeFault(error) });
     this.uac = new UacLeg(
-      { transactions: ctx.transactions, transport: ctx.transport, contact, credentials: target.credentials, onSendError },
+      legContext(ctx, contact, { credentials: target.credentials, onSendError }),
       { method: 'INVITE', uri: target.uri, headers, body: offer?.body },
       target.destination,
       {
@@ -173,7 +158,7 @@ export class ChildLeg implements DialogHandler {
    */
   start(): void {
     this.#ctx.store.create(this.record);
-    this.#ctx.sessions?.trackChild(this);
+    this.#ctx.live.trackChild(this);
     void this.#status.fire('initiated', this.record, { SipCallId: this.record.sipCallId ?? '' });
     try {
       this.uac.start();
@@ -262,7 +247,7 @@ export class ChildLeg implements DialogHandler {
 
   #finish(final: CallStatus): void {
     this.#ended = true;
-    this.#ctx.sessions?.untrackChild(this);
+    this.#ctx.live.untrackChild(this);
     if (this.uac.dialog) this.#ctx.registry.remove(this.uac.dialog);
     if (this.#finished) return;
     this.#finished = true;

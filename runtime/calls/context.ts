@@ -13,6 +13,7 @@ import type { TwimlConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CachedParse } from '../twiml/cache.js';
 import type { CallStore } from './store.js';
+import type { LiveCalls } from './live.js';
 
 /** Dependencies of calls and dial legs. */
 export interface CallContext {
@@ -29,14 +30,8 @@ export interface CallContext {
   parseTwiml: CachedParse;
   config: TwimlConfig;
   log: Logger;
-  /** Live TwiML sessions (a transfer can start one for the transferee); set by the CallLayer. */
-  sessions?: {
-    adopt(session: import('./session.js').CallSession): void;
-    forget(session: import('./session.js').CallSession): void;
-    /** Dial legs by SID, so the REST API can end them. */
-    trackChild(child: import('./child.js').ChildLeg): void;
-    untrackChild(child: import('./child.js').ChildLeg): void;
-  };
+  /** The calls that are up (sessions, dial legs, REST-created calls ringing), by SID. */
+  live: LiveCalls;
   /** Record a warning or error on a call (event stream, log, record's errorCode). */
   alert(callSid: string, level: 'warning' | 'error', code: number, message: string): void;
 }

@@ -16,10 +16,10 @@ import type { MessageView } from '../wasm/message-view.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { TimerHandle } from '../transport/clock.js';
 import type { DialOpts } from '../twiml/types.js';
-import { ChildLeg, type ChildEvents, type ResolvedTarget } from './child.js';
+import { ChildLeg, type ChildEvents } from './child.js';
 import type { Sdp } from './parent.js';
 import { holdAnswer } from './sdp.js';
-import { resolveTarget } from './targets.js';
+import { resolveTarget, type ResolvedTarget } from './targets.js';
 import { sipUser, xHeaderParams, type Params } from './params.js';
 import { dialogGone } from '../dialog/bridge.js';
 

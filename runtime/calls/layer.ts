@@ -9,6 +9,7 @@ import type { MessageView } from '../wasm/message-view.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import { newTag } from '../sip/ids.js';
 import { UasLeg } from '../dialog/uas-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import { uriOf } from '../dialog/target.js';
 import type { CallContext } from './context.js';
 import type { CallControl, ControlResult, OriginateRequest } from './control.js';
@@ -19,53 +20,29 @@ import { CallSession } from './session.js';
 import { newSid } from './sid.js';
 import { originate } from './originate.js';
 import { describeFault } from '../dialog/fault.js';
-import type { ChildLeg } from './child.js';
+import type { LiveSession } from './live.js';
 
 /** Inbound TwiML calls and call control. */
 export class CallLayer implements CallControl {
   readonly ctx: CallContext;
-  #sessions = new Map<string, CallSession>();
-  /** Dial legs by SID (REST API hang-up). */
-  #children = new Map<string, ChildLeg>();
-  /** REST-created calls still ringing: how to cancel each. */
-  #ringing = new Map<string, () => void>();
 
   constructor(ctx: CallContext) {
     this.ctx = ctx;
-    ctx.sessions = this;
   }
 
   /** Live TwiML calls (REST-created ones that still ring included). */
   get size(): number {
-    return this.#sessions.size + this.#ringing.size;
-  }
-
-  trackChild(child: ChildLeg): void {
-    this.#children.set(child.sid, child);
-  }
-
-  untrackChild(child: ChildLeg): void {
-    this.#children.delete(child.sid);
-  }
-
-  /** A REST-created call rings: `cancel` stops it (drain, Status=canceled). */
-  ringing(sid: string, cancel: () => void): void {
-    this.#ringing.set(sid, cancel);
-  }
-
-  /** A REST-created call stopped ringing (answered or failed). */
-  settled(sid: string): void {
-    this.#ringing.delete(sid);
+    return this.ctx.live.size;
   }
 
   /** Cancel every REST-created call that still rings (drain). */
   cancelRinging(): void {
-    for (const cancel of [...this.#ringing.values()]) cancel();
+    this.ctx.live.cancelRinging();
   }
 
   /** Every live session (drain). */
-  sessions(): CallSession[] {
-    return [...this.#sessions.values()];
+  sessions(): LiveSession[] {
+    return this.ctx.live.sessions();
   }
 
   /** An admitted inbound INVITE: ring, fetch the voice URL, run the TwiML. */
@@ -73,7 +50,7 @@ export class CallLayer implements CallControl {
     const ctx = this.ctx;
     const voiceUrl = ctx.config.voiceUrl!;
     const onSendError = (error: unknown, what: string): void => ctx.log.warn('message not sent', { callId: request.callId ?? '', what, error: describeFault(error) });
-    const uas = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport), onSendError }, tx, newTag());
+    const uas = new UasLeg(legContext(ctx, ctx.contactFor(tx.source.transport), { onSendError }), tx, newTag());
     const parent = new InboundParent(uas);
     const now = Date.now();
     const record = newCallRecord({
@@ -90,8 +67,8 @@ export class CallLayer implements CallControl {
       SipDomainSid: ctx.config.sipDomainSid,
       SipSourceIp: tx.source.host,
     };
-    const session = new CallSession(ctx, record, parent, params, (s) => this.#sessions.delete(s.record.sid));
-    this.#sessions.set(record.sid, session);
+    const session = new CallSession(ctx, record, parent, params, (s) => ctx.live.forget(s));
+    ctx.live.adopt(session);
     session.guard('inbound INVITE', () => {
       xHeaderParams(request, 'SipHeader_', params);
       tx.on('cancel', () => session.cancelled());
@@ -102,22 +79,13 @@ export class CallLayer implements CallControl {
     });
   }
 
-  /** Add a session created elsewhere (originate). */
-  adopt(session: CallSession): void {
-    this.#sessions.set(session.record.sid, session);
-  }
-
-  forget(session: CallSession): void {
-    this.#sessions.delete(session.record.sid);
-  }
-
   originate(request: OriginateRequest): Promise<ControlResult<CallRecord>> {
-    return originate(this, request);
+    return originate(this.ctx, request);
   }
 
   redirect(sid: string, source: { url: string; method: 'GET' | 'POST' } | { twiml: string }): ControlResult<CallRecord> {
-    const session = this.#sessions.get(sid);
-    const child = session ? undefined : this.#children.get(sid);
+    const session = this.ctx.live.session(sid);
+    const child = session ? undefined : this.ctx.live.child(sid);
     if (child) {
       let redirected = false;
       child.guard('REST redirect', () => { redirected = child.redirect(source); });
@@ -134,13 +102,13 @@ export class CallLayer implements CallControl {
   }
 
   end(sid: string, status: 'completed' | 'canceled'): ControlResult<CallRecord> {
-    const ringing = this.#ringing.get(sid);
+    const ringing = this.ctx.live.cancelOf(sid);
     if (ringing) {
       ringing();
       return { ok: true, value: this.ctx.store.get(sid)! };
     }
-    const session = this.#sessions.get(sid);
-    const child = session ? undefined : this.#children.get(sid);
+    const session = this.ctx.live.session(sid);
+    const child = session ? undefined : this.ctx.live.child(sid);
     if (child) {
       if (status === 'completed' || child.status !== 'in-progress') child.guard('REST hang-up', () => { void child.end().catch((e: unknown) => child.guard('REST hang-up', () => { throw e; })); });
       return { ok: true, value: child.record };

@@ -11,10 +11,29 @@ import type { HeaderField, OutgoingResponse } from '../sip/message.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { TimerHandle } from '../transport/clock.js';
 import { retransmitUntilAck } from '../dialog/uas-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import { dialogGone } from '../dialog/bridge.js';
 import type { DialOpts } from '../twiml/types.js';
 import type { ChildLeg } from './child.js';
-import type { DialHost } from './dial-host.js';
+import type { CallContext } from './context.js';
+import type { ParentLeg } from './parent.js';
+import type { StopSignal } from './stop.js';
+
+/** What a link needs from the call it connects (a DialHost, dial-host.ts, is one). */
+export interface LinkHost {
+  readonly ctx: CallContext;
+  readonly parent: ParentLeg;
+  /** Aborted when the parent hangs up or the call gets new TwiML. */
+  readonly signal: StopSignal;
+  /** A REFER from the connected child (SIP blind transfer). */
+  refer(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
+  /** A REFER from the parent's own leg: the child is the transferee. */
+  referFromParent(link: Link, opts: DialOpts, tx: ServerTx, request: MessageView): void;
+  /** A leg's dialog is gone: hang up the whole call. */
+  endCall(reason: string): void;
+  /** A handler threw: end the call. */
+  crash(error: unknown, where: string): void;
+}
 
 function relayedHeaders(view: MessageView): HeaderField[] {
   const out: HeaderField[] = [];
@@ -45,7 +64,7 @@ export type LinkEnd = 'child' | 'parent' | 'limit' | 'star' | 'aborted' | 'trans
  */
 export class Link {
   readonly child: ChildLeg;
-  #host: DialHost;
+  #host: LinkHost;
   #opts: DialOpts;
   #done: (how: LinkEnd) => void;
   #pendingAcks = new Map<'parent' | 'child', () => void>();
@@ -53,7 +72,7 @@ export class Link {
   #over = false;
   readonly ended: Promise<LinkEnd>;
 
-  constructor(host: DialHost, child: ChildLeg, opts: DialOpts) {
+  constructor(host: LinkHost, child: ChildLeg, opts: DialOpts) {
     this.#host = host;
     this.child = child;
     this.#opts = opts;
@@ -154,7 +173,7 @@ export class Link {
         const from = to === 'parent' ? 'child' : 'parent';
         const ctx = this.#host.ctx;
         // no ACK within 64·T1: the requester is gone (RFC 3261 §13.3.1.4), the call ends
-        this.#pendingAcks.set(from, retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, () => { if (!this.#over) this.#host.endCall(`no ACK for a relayed ${tx.method}`); }));
+        this.#pendingAcks.set(from, retransmitUntilAck(legContext(ctx, ''), tx, out, () => { if (!this.#over) this.#host.endCall(`no ACK for a relayed ${tx.method}`); }));
       }
       // the other leg's dialog is gone (no answer, 408, 481): the call cannot go on (RFC 3261 §12.2.1.2);
       // once the link is over (hung up, transferred), the call is someone else's business

@@ -9,10 +9,11 @@ import type { HeaderField } from '../sip/message.js';
 import { newCallId, newTag } from '../sip/ids.js';
 import { validateSipTarget } from '../sip/sip-target.js';
 import { UacLeg } from '../dialog/uac-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { ControlResult, OriginateRequest } from './control.js';
-import type { CallLayer } from './layer.js';
+import type { CallContext } from './context.js';
 import { OutboundParent } from './parent.js';
 import { API_VERSION } from './params.js';
 import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
@@ -38,8 +39,8 @@ class Relay implements DialogHandler {
 }
 
 /** Start an outbound-api call. */
-export function originate(layer: CallLayer, request: OriginateRequest): Promise<ControlResult<CallRecord>> {
-  const ctx = layer.ctx;
+export function originate(ctx: CallContext, request: OriginateRequest): Promise<ControlResult<CallRecord>> {
+  const live = ctx.live;
   const checked = validateSipTarget(ctx.parser, request.to);
   if (!checked.ok) return Promise.resolve({ ok: false, error: { code: 21210, message: `To "${request.to}" is not a valid SIP URI: ${checked.error.message}`, status: 400 } });
   if (!request.url && !request.twiml) return Promise.resolve({ ok: false, error: { code: 21205, message: 'Url or Twiml is required', status: 400 } });
@@ -83,7 +84,7 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
     void status.fire('completed', r, { CallDuration: '0', SipResponseCode: String(code) });
   };
   const uac = new UacLeg(
-    { transactions: ctx.transactions, transport: ctx.transport, contact, credentials: request.sipAuthUsername ? { username: request.sipAuthUsername, password: request.sipAuthPassword ?? '' } : undefined },
+    legContext(ctx, contact, { credentials: request.sipAuthUsername ? { username: request.sipAuthUsername, password: request.sipAuthPassword ?? '' } : undefined }),
     { method: 'INVITE', uri: checked.uri.replace(/;(region|edge)=[^;?]*/gi, ''), headers, body: holdOffer(ip) },
     destination,
     {
@@ -94,21 +95,21 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
         }
       },
       answered: (r) => {
-        layer.settled(sid);
+        live.settled(sid);
         if (ring.timer) clearTimeout(ring.timer);
         ctx.registry.add(uac.dialog!, relay, 'a');
         ctx.store.update(sid, 'in-progress', { sipResponseCode: r.statusCode });
         void status.fire('answered', record);
         const session = new CallSession(ctx, record, new OutboundParent(uac), {}, (s) => {
-          layer.forget(s);
+          live.forget(s);
           ctx.registry.remove(uac.dialog!);
         }, status);
         relay.session = session;
-        layer.adopt(session);
+        live.adopt(session);
         void session.run(request.twiml !== undefined ? { twiml: request.twiml } : { url: request.url!, method: request.method ?? 'POST' });
       },
       failed: (code) => {
-        layer.settled(sid);
+        live.settled(sid);
         let final: CallStatus = 'failed';
         if (canceled) final = 'canceled';
         else if (timedOut || code === 408 || code === 480 || code === 487) final = 'no-answer';
@@ -122,12 +123,12 @@ export function originate(layer: CallLayer, request: OriginateRequest): Promise<
   ctx.store.update(sid, 'initiated');
   void status.fire('initiated', record);
   ring.timer = setTimeout(() => { timedOut = true; uac.cancel(); }, (request.timeout ?? 60) * 1000);
-  layer.ringing(sid, () => { canceled = true; uac.cancel(); });
+  live.ringing(sid, () => { canceled = true; uac.cancel(); });
   try {
     uac.start();
   } catch (e) {
     // the INVITE cannot be built (a value the serializer refuses): the call failed before it rang
-    layer.settled(sid);
+    live.settled(sid);
     ctx.alert(sid, 'error', 13224, `INVITE to ${checked.uri} not sent: ${(e as Error).message}`);
     finish('failed', 0);
   }

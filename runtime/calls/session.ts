@@ -181,15 +181,15 @@ export class CallSession implements DialogHandler, DialHost {
 
   /** A session of its own for a child leaving its Dial (transferred, or redirected by the REST API). */
   #successorFor(child: ChildLeg): CallSession {
-    return new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.sessions?.forget(s), child.statusReporter);
+    return new CallSession(this.ctx, child.record, new OutboundParent(child.uac), {}, (s) => this.ctx.live.forget(s), child.statusReporter);
   }
 
   /** The link lets go of its child; the child's dialog and SID now belong to `successor`. */
   #handOver(link: Link, successor: CallSession): void {
     link.detach();
-    this.ctx.sessions?.untrackChild(link.child);
+    this.ctx.live.untrackChild(link.child);
     this.ctx.registry.add(link.child.uac.dialog!, successor, 'a');
-    this.ctx.sessions?.adopt(successor);
+    this.ctx.live.adopt(successor);
   }
 
   #transferHost(): TransferHost {

@@ -9,7 +9,24 @@ import { validateHeaderValue, validateSipTarget } from '../sip/sip-target.js';
 import type { HeaderField } from '../sip/message.js';
 import type { DialNoun } from '../twiml/types.js';
 import type { CallContext } from './context.js';
-import type { ResolvedTarget } from './child.js';
+import type { Destination } from '../transport/transport.js';
+import type { StatusCallbackSpec } from './status-callbacks.js';
+
+/** Where a child call goes, resolved from a `<Dial>` noun. */
+export interface ResolvedTarget {
+  /** Request-URI (URI headers, region and edge removed). */
+  uri: string;
+  /** Custom headers from the URI, decoded. */
+  headers: HeaderField[];
+  destination: Destination;
+  /** An outbound proxy (egress profile): sent as a loose Route. */
+  route?: string;
+  credentials?: { username: string; password: string };
+  statusCallback?: StatusCallbackSpec;
+  /** Screening TwiML URL run on the child after answer. */
+  url?: string;
+  method: 'GET' | 'POST';
+}
 
 /** A noun that cannot be dialled: Twilio code and message. */
 export interface TargetError {

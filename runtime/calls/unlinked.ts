@@ -8,6 +8,7 @@ import type { MessageView } from '../wasm/message-view.js';
 import type { HeaderField } from '../sip/message.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import { retransmitUntilAck } from '../dialog/uas-leg.js';
+import { legContext } from '../dialog/leg-context.js';
 import type { CallContext } from './context.js';
 import type { ParentLeg } from './parent.js';
 import { holdAnswer } from './sdp.js';
@@ -28,7 +29,7 @@ export function answerUnlinked(ctx: CallContext, parent: ParentLeg, tx: ServerTx
     const out = tx.createResponse(200, 'OK', { headers, body });
     tx.respond(out);
     if (tx.method !== 'INVITE') return undefined;
-    return retransmitUntilAck({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: '' }, tx, out, onAckTimeout);
+    return retransmitUntilAck(legContext(ctx, ''), tx, out, onAckTimeout);
   }
   if (tx.method === 'REFER') {
     tx.respond(tx.createResponse(603, 'Decline', { headers: [['Warning', '399 patchbay "no connected party to transfer"']] }));

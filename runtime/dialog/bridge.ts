@@ -18,6 +18,7 @@ import type { ServerTx } from '../transaction/server-tx.js';
 import type { DigestCredentials } from '../auth/digest-client.js';
 import { UasLeg, retransmitUntilAck } from './uas-leg.js';
 import { UacLeg } from './uac-leg.js';
+import { legContext } from './leg-context.js';
 import type { DialogHandler, DialogRegistry } from './registry.js';
 import { destinationOf } from './target.js';
 import { attempt, type FaultSink } from './fault.js';
@@ -82,7 +83,7 @@ export class Bridge implements DialogHandler {
     const onSendError = (error: unknown, what: string): void => ctx.onFault?.(this, error, `sending ${what}`);
     this.#fault = (error, where) => this.#faulted(error, where);
     const invite = tx.request;
-    this.a = new UasLeg({ transactions: ctx.transactions, transport: ctx.transport, clock: ctx.clock, contact: ctx.contactFor(tx.source.transport), onSendError }, tx, newTag());
+    this.a = new UasLeg(legContext(ctx, ctx.contactFor(tx.source.transport), { onSendError }), tx, newTag());
     const destination = destinationOf(target) ?? { transport: 'udp' as const, host: '127.0.0.1', port: 5060 };
     const from = (invite.header('From') ?? '<sip:anonymous@anonymous.invalid>').replace(/;\s*tag\s*=\s*[^;>]*/i, '');
     const maxForwards = Math.min(70, Math.max(0, (invite.maxForwards ?? 70) - 1));
@@ -97,7 +98,7 @@ export class Bridge implements DialogHandler {
     const body = bodyOf(invite);
     if (body) headers.push(['Content-Type', invite.header('Content-Type') ?? 'application/sdp']);
     this.b = new UacLeg(
-      { transactions: ctx.transactions, transport: ctx.transport, contact: ctx.contactFor(destination.transport), credentials: ctx.credentials, onSendError },
+      legContext(ctx, ctx.contactFor(destination.transport), { credentials: ctx.credentials, onSendError }),
       { method: 'INVITE', uri: target, headers, body },
       destination,
       {
@@ -212,7 +213,7 @@ export class Bridge implements DialogHandler {
       const out: OutgoingResponse = tx.createResponse(status, response?.reason ?? 'Request Timeout', { headers, body: response ? bodyOf(response) : undefined });
       tx.respond(out);
       if (tx.method === 'INVITE' && status >= 200 && status < 300) {
-        this.#pendingAcks.set(side, retransmitUntilAck({ transactions: this.#ctx.transactions, transport: this.#ctx.transport, clock: this.#ctx.clock, contact: '' }, tx, out, () => this.hangup('no ACK for a re-INVITE')));
+        this.#pendingAcks.set(side, retransmitUntilAck(legContext(this.#ctx, ''), tx, out, () => this.hangup('no ACK for a re-INVITE')));
       }
       // the other leg's dialog is gone (no answer, 408, 481): the call cannot go on (RFC 3261 §12.2.1.2)
       if (dialogGone(response)) this.hangup(`no answer to an in-dialog ${tx.method}`);

@@ -4,6 +4,27 @@
  * resolver; RFC 3263 lookups are out of scope), and name-addr helpers.
  */
 import type { Destination, TransportProtocol } from '../transport/transport.js';
+import type { WasmParser } from '../wasm/parser.js';
+import { createParser } from '../wasm/load.js';
+import { readSipUri, unbracket, NO_URI_LIMITS, type SipUri } from '../sip/uri.js';
+
+let ownParser: WasmParser | undefined;
+
+/**
+ * The parser URIs are read with when the caller has none at hand: one
+ * instance per thread, made on first use. A dialog reads its route and
+ * target here, between two messages, so the record it overwrites in OUT is
+ * never one a caller still reads.
+ */
+function uriParser(): WasmParser {
+  return (ownParser ??= createParser());
+}
+
+/** A sip:/sips: URI from the wire (Contact, Record-Route, Route), or undefined. */
+function readWireSipUri(uri: string, parser: WasmParser): SipUri | undefined {
+  const r = readSipUri(parser, uri.trim(), NO_URI_LIMITS);
+  return r.ok && r.scheme !== 'tel' ? r : undefined;
+}
 
 /** The URI inside a name-addr (`"Bob" <sip:b@h>;tag=1` → `sip:b@h`), or the addr-spec itself. */
 export function uriOf(nameAddr: string): string {
@@ -27,20 +48,22 @@ export function headerParam(nameAddr: string, name: string): string | undefined 
   return undefined;
 }
 
-/** @return the destination of a sip:/sips: URI (transport param, sips → tls, default ports 5060/5061). */
-export function destinationOf(uri: string, fallback: TransportProtocol = 'udp'): Destination | undefined {
-  const m = /^(sips?):(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)(?::(\d+))?([^?>]*)/i.exec(uri.trim());
-  if (!m) return undefined;
-  const secure = m[1]!.toLowerCase() === 'sips';
-  const params = (m[4] ?? '').toLowerCase();
-  const t = /;transport=(udp|tcp|tls)/.exec(params)?.[1] as TransportProtocol | undefined;
-  const transport: TransportProtocol = secure ? 'tls' : t ?? fallback;
-  const host = m[2]!.startsWith('[') ? m[2]!.slice(1, -1) : m[2]!;
-  const port = m[3] ? Number(m[3]) : transport === 'tls' ? 5061 : 5060;
-  return { transport, host, port };
+/**
+ * @return the destination of a sip:/sips: URI (transport param udp/tcp/tls,
+ *   sips → tls, default ports 5060/5061), or undefined when `uri` is not one
+ */
+export function destinationOf(uri: string, fallback: TransportProtocol = 'udp', parser: WasmParser = uriParser()): Destination | undefined {
+  const u = readWireSipUri(uri, parser);
+  if (!u || u.host === null) return undefined;
+  const t = u.params.transport?.toLowerCase();
+  const named = t === 'udp' || t === 'tcp' || t === 'tls' ? t : undefined;
+  const transport: TransportProtocol = u.scheme === 'sips' ? 'tls' : named ?? fallback;
+  const port = u.port ?? (transport === 'tls' ? 5061 : 5060);
+  return { transport, host: unbracket(u.host), port };
 }
 
-/** True when a Route/Record-Route URI asks for loose routing (RFC 3261 §16.12.1.1). */
-export function isLooseRoute(uri: string): boolean {
-  return /;lr(?:[;=>]|$)/i.test(uri);
+/** True when a Route/Record-Route URI asks for loose routing (RFC 3261 §16.12.1.1): it carries the `lr` parameter. */
+export function isLooseRoute(uri: string, parser: WasmParser = uriParser()): boolean {
+  const u = readWireSipUri(uri, parser);
+  return u !== undefined && 'lr' in u.params;
 }

@@ -160,7 +160,13 @@ export function startHttp(options: HttpOptions): Promise<HttpServer> {
     new Reply(res).json(s.draining ? '503 Service Unavailable' : '200 OK', { ready: !s.draining });
   });
   app.get('/stats', (res) => new Reply(res).json('200 OK', stats()));
-  app.get('/metrics', (res) => new Reply(res).send('200 OK', METRICS_CONTENT_TYPE, metrics.render()));
+  app.get('/metrics', (res) => {
+    const reply = new Reply(res);
+    metrics.render().then((text) => reply.send('200 OK', METRICS_CONTENT_TYPE, text), (e: unknown) => {
+      log?.error('metrics failed', { error: String(e) });
+      reply.send('500 Internal Server Error', 'text/plain; charset=utf-8', 'metrics failed\n');
+    });
+  });
   app.any('/*', (res, req) => {
     const reply = new Reply(res);
     const hasBody = req.getHeader('content-length') !== '' || req.getHeader('transfer-encoding') !== '';

@@ -1,8 +1,14 @@
 /**
- * The daemon's Prometheus metrics (`GET /metrics`). Counters that only
- * events can tell (calls by final status, webhook latency, API requests)
- * are accumulated here from the call store's feed and the webhook client's
+ * The daemon's Prometheus metrics (`GET /metrics`), written by prom-client
+ * from a Registry of its own (never prom-client's global one, so two
+ * daemons in one process do not share counters). Counters that only events
+ * can tell (calls by final status, webhook latency, API requests) are
+ * incremented here from the call store's feed and the webhook client's
  * `onComplete`; everything else is read from the sources at scrape time.
+ * The per-message SIP counters stay plain numbers in the transport layer
+ * (TransportCounters): a prom-client `inc()`, even on a cached labelled
+ * child, hashes its labels into a new string per call, which the hot path
+ * must not do (bench/metrics/increment.bench.ts).
  *
  * | metric | type | labels |
  * |---|---|---|
@@ -38,6 +44,7 @@
  * | process_resident_memory_bytes, process_start_time_seconds | gauge | |
  * | process_cpu_seconds_total | counter | |
  */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DaemonStats } from '../daemon.js';
 import type { CallStore } from '../calls/store.js';
 import { FINAL_STATUSES } from '../calls/record.js';
@@ -46,7 +53,6 @@ import type { CdrStats } from '../cdr/writer.js';
 import type { WebhookOutcome } from '../webhooks/client.js';
 import type { AdmissionStats } from '../auth/admission.js';
 import type { RateLimitStats } from '../auth/rate-limit.js';
-import { Exposition, Histogram, fromRecord, type Sample } from './exposition.js';
 
 /** Upper bounds of the webhook latency histogram, in seconds. */
 export const WEBHOOK_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -60,57 +66,121 @@ export interface MetricsSources {
   admission?: () => { admission: AdmissionStats; rateLimit: RateLimitStats };
 }
 
-function bump(map: Map<string, number>, key: string, by = 1): void {
-  map.set(key, (map.get(key) ?? 0) + by);
+/** Label names and values of one sample, in the order they are written. */
+type Labels = Record<string, string>;
+
+/** One sample of a family read at scrape time. */
+interface Sample {
+  labels?: Labels;
+  value: number;
+}
+
+/** @return samples from a `{key: count}` map sorted by key, one label named `label` after the `extra` ones. */
+function fromRecord(record: Readonly<Record<string, number>>, label: string, extra: Labels = {}): Sample[] {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ labels: { ...extra, [label]: key }, value }));
+}
+
+/** A family whose samples are copied from a source at each scrape. */
+class Scraped {
+  readonly #metric: Counter | Gauge;
+
+  constructor(metric: Counter | Gauge) {
+    this.#metric = metric;
+  }
+
+  /** Replace every sample. */
+  write(samples: readonly Sample[]): void {
+    const m = this.#metric;
+    m.reset();
+    for (const { labels, value } of samples) {
+      if (m instanceof Counter) {
+        if (labels) m.inc(labels, value);
+        else m.inc(value);
+      } else if (labels) m.set(labels, value);
+      else m.set(value);
+    }
+  }
+}
+
+/** Families that appear only while their source has data (pool batching, stream connections). */
+class Section {
+  readonly #registry: Registry;
+  readonly #metrics: Array<{ name: string; metric: Counter | Gauge }> = [];
+  #shown = false;
+
+  constructor(registry: Registry) {
+    this.#registry = registry;
+  }
+
+  add(name: string, metric: Counter | Gauge): void {
+    this.#metrics.push({ name, metric });
+  }
+
+  /** Register the families when `shown`, remove them otherwise. */
+  show(shown: boolean): void {
+    if (shown === this.#shown) return;
+    this.#shown = shown;
+    for (const { name, metric } of this.#metrics) {
+      if (shown) this.#registry.registerMetric(metric);
+      else this.#registry.removeSingleMetric(name);
+    }
+  }
 }
 
 const START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
 
 /** The registry behind `GET /metrics`. */
 export class Metrics {
+  /** The prom-client registry: an embedder may register its own families in it. */
+  readonly registry = new Registry();
   readonly #sources: MetricsSources;
-  readonly #finals = new Map<string, number>();
-  readonly #created = new Map<string, number>();
-  readonly #alerts = new Map<string, { level: string; code: string; value: number }>();
-  readonly #webhookLatency = new Map<string, Histogram>();
-  readonly #webhookFailures = new Map<string, number>();
-  readonly #http = new Map<string, { route: string; status: string; value: number }>();
+  readonly #finals: Counter;
+  readonly #created: Counter;
+  readonly #alerts: Counter;
+  readonly #webhookLatency: Histogram;
+  readonly #webhookFailures: Counter;
+  readonly #http: Counter;
+  /** Copies the sources into the scraped families; run synchronously before each render. */
+  readonly #scrapers: Array<() => void> = [];
   readonly #unsubscribe: (() => void) | undefined;
 
   constructor(sources: MetricsSources = {}) {
     this.#sources = sources;
+    const registers = [this.registry];
+    const counter = (name: string, help: string, labelNames: string[] = []): Counter => new Counter({ name, help, labelNames, registers });
+    this.#finals = counter('patchbay_calls_total', 'Calls that reached a final status since start, by status.', ['status']);
+    this.#created = counter('patchbay_calls_created_total', 'Call legs created since start, by direction.', ['direction']);
+    this.#alerts = counter('patchbay_call_alerts_total', 'Warnings and errors raised on calls, by level and Twilio code.', ['level', 'code']);
     // every series exists from the start, so rate() sees the first increment
-    for (const status of FINAL_STATUSES) this.#finals.set(status, 0);
-    for (const direction of ['inbound', 'outbound-api', 'outbound-dial']) this.#created.set(direction, 0);
+    for (const status of [...FINAL_STATUSES].sort()) this.#finals.inc({ status }, 0);
+    for (const direction of ['inbound', 'outbound-api', 'outbound-dial']) this.#created.inc({ direction }, 0);
+    this.#calls();
+    this.#transport();
+    this.#webhookLatency = new Histogram({
+      name: 'patchbay_webhook_duration_seconds', help: 'Webhook request time (retries and redirects included), by HTTP method.',
+      labelNames: ['method'], buckets: [...WEBHOOK_BUCKETS], registers,
+    });
+    this.#webhookFailures = counter('patchbay_webhook_failures_total', 'Webhook requests that failed, by Twilio error code.', ['code']);
+    this.#http = counter('patchbay_http_requests_total', 'HTTP API requests answered, by route and status.', ['route', 'status']);
+    this.#cdr();
+    this.#admission();
+    this.#process();
     this.#unsubscribe = sources.store?.on((event) => {
-      if (event.type === 'call.created') bump(this.#created, event.call.direction);
-      else if (event.type === 'call.status' && FINAL_STATUSES.has(event.call.status)) bump(this.#finals, event.call.status);
-      else if (event.type === 'warning' || event.type === 'error') {
-        const key = `${event.type}\u0000${event.code}`;
-        const entry = this.#alerts.get(key) ?? { level: event.type, code: String(event.code), value: 0 };
-        entry.value++;
-        this.#alerts.set(key, entry);
-      }
+      if (event.type === 'call.created') this.#created.inc({ direction: event.call.direction });
+      else if (event.type === 'call.status' && FINAL_STATUSES.has(event.call.status)) this.#finals.inc({ status: event.call.status });
+      else if (event.type === 'warning' || event.type === 'error') this.#alerts.inc({ level: event.type, code: String(event.code) });
     });
   }
 
   /** The webhook client's `onComplete` (an arrow function: pass it as is). */
   readonly observeWebhook = (outcome: WebhookOutcome): void => {
-    let histogram = this.#webhookLatency.get(outcome.method);
-    if (!histogram) {
-      histogram = new Histogram(WEBHOOK_BUCKETS);
-      this.#webhookLatency.set(outcome.method, histogram);
-    }
-    histogram.observe(outcome.ms / 1000);
-    if (!outcome.ok) bump(this.#webhookFailures, String(outcome.twilioCode ?? 11200));
+    this.#webhookLatency.observe({ method: outcome.method }, outcome.ms / 1000);
+    if (!outcome.ok) this.#webhookFailures.inc({ code: String(outcome.twilioCode ?? 11200) });
   };
 
   /** Count one answered API request. */
   observeHttp(route: string, status: number): void {
-    const key = `${route}\u0000${status}`;
-    const entry = this.#http.get(key) ?? { route, status: String(status), value: 0 };
-    entry.value++;
-    this.#http.set(key, entry);
+    this.#http.inc({ route, status: String(status) });
   }
 
   /** Stop listening to the store. */
@@ -118,108 +188,152 @@ export class Metrics {
     this.#unsubscribe?.();
   }
 
-  /** @return the exposition text (Prometheus 0.0.4). */
-  render(): string {
-    const x = new Exposition();
-    this.#calls(x);
-    this.#transport(x);
-    this.#webhooks(x);
-    x.counter('patchbay_http_requests_total', 'HTTP API requests answered, by route and status.',
-      [...this.#http.values()].map(({ route, status, value }) => ({ labels: { route, status }, value })));
-    this.#cdr(x);
-    this.#admission(x);
-    const cpu = process.cpuUsage();
-    x.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', [{ value: process.memoryUsage.rss() }]);
-    x.gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds.', [{ value: START_SECONDS }]);
-    x.counter('process_cpu_seconds_total', 'User and system CPU time spent in seconds.', [{ value: (cpu.user + cpu.system) / 1e6 }]);
-    return x.toString();
+  /** @return the exposition text (Prometheus 0.0.4; families are separated by an empty line, which the format ignores). */
+  render(): Promise<string> {
+    for (const scrape of this.#scrapers) scrape();
+    return this.registry.metrics();
   }
 
-  #calls(x: Exposition): void {
-    x.counter('patchbay_calls_total', 'Calls that reached a final status since start, by status.', fromRecord(Object.fromEntries(this.#finals), 'status'));
-    x.counter('patchbay_calls_created_total', 'Call legs created since start, by direction.', fromRecord(Object.fromEntries(this.#created), 'direction'));
-    x.counter('patchbay_call_alerts_total', 'Warnings and errors raised on calls, by level and Twilio code.',
-      [...this.#alerts.values()].map(({ level, code, value }) => ({ labels: { level, code }, value })));
+  /** A counter or gauge read from a source; `read` runs at each scrape. */
+  #scraped(type: 'counter' | 'gauge', name: string, help: string, labelNames: string[], section?: Section): Scraped {
+    const registers = section ? [] : [this.registry];
+    const metric = type === 'counter' ? new Counter({ name, help, labelNames, registers }) : new Gauge({ name, help, labelNames, registers });
+    section?.add(name, metric);
+    return new Scraped(metric);
+  }
+
+  #calls(): void {
     const { store, stats } = this.#sources;
-    if (store) x.gauge('patchbay_calls_live', 'Call legs not yet in a final status.', [{ value: store.liveCount }]);
+    if (store) {
+      const live = this.#scraped('gauge', 'patchbay_calls_live', 'Call legs not yet in a final status.', []);
+      this.#scrapers.push(() => live.write([{ value: store.liveCount }]));
+    }
     if (!stats) return;
-    const s = stats();
-    x.gauge('patchbay_calls_active', 'Active calls (bridged or run by TwiML).', [{ value: s.calls }]);
-    x.gauge('patchbay_dialogs_active', 'Active SIP dialogs.', [{ value: s.dialogs }]);
-    x.gauge('patchbay_transactions_active', 'Active SIP transactions, by kind.', [{ labels: { kind: 'client' }, value: s.clientTx }, { labels: { kind: 'server' }, value: s.serverTx }]);
-    x.counter('patchbay_calls_handled_total', 'INVITEs admitted since start.', [{ value: s.callsTotal }]);
-    x.gauge('patchbay_draining', '1 while the daemon drains (not ready).', [{ value: s.draining ? 1 : 0 }]);
+    const active = this.#scraped('gauge', 'patchbay_calls_active', 'Active calls (bridged or run by TwiML).', []);
+    const dialogs = this.#scraped('gauge', 'patchbay_dialogs_active', 'Active SIP dialogs.', []);
+    const transactions = this.#scraped('gauge', 'patchbay_transactions_active', 'Active SIP transactions, by kind.', ['kind']);
+    const handled = this.#scraped('counter', 'patchbay_calls_handled_total', 'INVITEs admitted since start.', []);
+    const draining = this.#scraped('gauge', 'patchbay_draining', '1 while the daemon drains (not ready).', []);
+    this.#scrapers.push(() => {
+      const s = stats();
+      active.write([{ value: s.calls }]);
+      dialogs.write([{ value: s.dialogs }]);
+      transactions.write([{ labels: { kind: 'client' }, value: s.clientTx }, { labels: { kind: 'server' }, value: s.serverTx }]);
+      handled.write([{ value: s.callsTotal }]);
+      draining.write([{ value: s.draining ? 1 : 0 }]);
+    });
   }
 
-  #transport(x: Exposition): void {
+  #transport(): void {
     const { transportStats } = this.#sources;
     if (!transportStats) return;
-    const t = transportStats();
-    const both = (pick: (d: TransportStats['in']) => Record<string, number>, label: string): Sample[] =>
-      [...fromRecord(pick(t.in), label, { direction: 'in' }), ...fromRecord(pick(t.out), label, { direction: 'out' })];
-    x.counter('patchbay_sip_requests_total', 'SIP requests received and sent, by method.', both((d) => d.requests, 'method'));
-    x.counter('patchbay_sip_responses_total', 'SIP responses received and sent, by status code.', both((d) => d.responses, 'status'));
-    x.counter('patchbay_sip_keepalives_total', 'RFC 5626 keep-alives received (pings) and sent (pongs).',
-      [{ labels: { direction: 'in' }, value: t.in.keepAlives }, { labels: { direction: 'out' }, value: t.out.keepAlives }]);
-    x.counter('patchbay_sip_parse_errors_total', 'Received SIP messages that did not parse, by error code.', fromRecord(t.parseErrors, 'code'));
-    x.counter('patchbay_sip_send_errors_total', 'Failed SIP sends, by error code.', fromRecord(t.sendErrors, 'code'));
-    const streams = Object.entries(t.connections ?? {});
-    if (streams.length > 0) {
-      x.gauge('patchbay_sip_connections_open', 'Inbound TCP/TLS connections open.', streams.map(([transport, c]) => ({ labels: { transport }, value: c.open })));
-      x.counter('patchbay_sip_connections_refused_total', 'Inbound TCP/TLS connections refused at accept, by reason (total, per-source, reserved).',
-        streams.flatMap(([transport, c]) => fromRecord(c.refused, 'reason', { transport })));
-      x.counter('patchbay_sip_connections_closed_total', 'TCP/TLS connections Patchbay closed itself, by reason (idle, message-timeout, frame-error).',
-        streams.flatMap(([transport, c]) => fromRecord(c.closed, 'reason', { transport })));
-    }
-    x.counter('patchbay_sip_unanswered_total', 'Received SIP messages that did not parse and got no stateless answer, by reason (unsafe-header: a header the answer must copy holds a control character).', fromRecord(t.unanswered, 'reason'));
-    const b = t.batching;
-    if (!b) return;
-    x.gauge('patchbay_pool_batching', '1 while received datagrams are batched for the parser pool.', [{ value: b.batching ? 1 : 0 }]);
-    x.gauge('patchbay_pool_queue_depth', 'Datagrams waiting (collected or with the pool).', [{ value: b.waiting }]);
-    x.gauge('patchbay_pool_queue_depth_peak', 'Most datagrams ever waiting.', [{ value: b.peakWaiting }]);
-    x.counter('patchbay_pool_batches_total', 'Batches delivered, by where they were parsed.',
-      [{ labels: { path: 'pool' }, value: b.pooledBatches }, { labels: { path: 'inline' }, value: b.inlineBatches }]);
-    x.counter('patchbay_pool_batched_datagrams_total', 'Datagrams delivered in batches, by where they were parsed (÷ batches = mean batch size).',
-      [{ labels: { path: 'pool' }, value: b.pooled }, { labels: { path: 'inline' }, value: b.inline }]);
-    x.counter('patchbay_pool_direct_datagrams_total', 'Datagrams parsed inline on arrival (no batch).', [{ value: b.direct }]);
-    x.counter('patchbay_pool_busy_fallbacks_total', 'Batches the pool refused as busy (parsed inline).', [{ value: b.busyFallbacks }]);
-    x.counter('patchbay_pool_failures_total', 'Batches the pool failed otherwise (parsed inline).', [{ value: b.poolFailures }]);
-    x.counter('patchbay_pool_overflows_total', 'Times the waiting limit was reached.', [{ value: b.overflows }]);
+    const requests = this.#scraped('counter', 'patchbay_sip_requests_total', 'SIP requests received and sent, by method.', ['direction', 'method']);
+    const responses = this.#scraped('counter', 'patchbay_sip_responses_total', 'SIP responses received and sent, by status code.', ['direction', 'status']);
+    const keepAlives = this.#scraped('counter', 'patchbay_sip_keepalives_total', 'RFC 5626 keep-alives received (pings) and sent (pongs).', ['direction']);
+    const parseErrors = this.#scraped('counter', 'patchbay_sip_parse_errors_total', 'Received SIP messages that did not parse, by error code.', ['code']);
+    const sendErrors = this.#scraped('counter', 'patchbay_sip_send_errors_total', 'Failed SIP sends, by error code.', ['code']);
+    const streams = new Section(this.registry);
+    const open = this.#scraped('gauge', 'patchbay_sip_connections_open', 'Inbound TCP/TLS connections open.', ['transport'], streams);
+    const refused = this.#scraped('counter', 'patchbay_sip_connections_refused_total', 'Inbound TCP/TLS connections refused at accept, by reason (total, per-source, reserved).', ['transport', 'reason'], streams);
+    const closed = this.#scraped('counter', 'patchbay_sip_connections_closed_total', 'TCP/TLS connections Patchbay closed itself, by reason (idle, message-timeout, frame-error).', ['transport', 'reason'], streams);
+    const unanswered = this.#scraped('counter', 'patchbay_sip_unanswered_total', 'Received SIP messages that did not parse and got no stateless answer, by reason (unsafe-header: a header the answer must copy holds a control character).', ['reason']);
+    const pool = new Section(this.registry);
+    const batching = this.#scraped('gauge', 'patchbay_pool_batching', '1 while received datagrams are batched for the parser pool.', [], pool);
+    const depth = this.#scraped('gauge', 'patchbay_pool_queue_depth', 'Datagrams waiting (collected or with the pool).', [], pool);
+    const peak = this.#scraped('gauge', 'patchbay_pool_queue_depth_peak', 'Most datagrams ever waiting.', [], pool);
+    const batches = this.#scraped('counter', 'patchbay_pool_batches_total', 'Batches delivered, by where they were parsed.', ['path'], pool);
+    const batched = this.#scraped('counter', 'patchbay_pool_batched_datagrams_total', 'Datagrams delivered in batches, by where they were parsed (÷ batches = mean batch size).', ['path'], pool);
+    const direct = this.#scraped('counter', 'patchbay_pool_direct_datagrams_total', 'Datagrams parsed inline on arrival (no batch).', [], pool);
+    const busy = this.#scraped('counter', 'patchbay_pool_busy_fallbacks_total', 'Batches the pool refused as busy (parsed inline).', [], pool);
+    const failures = this.#scraped('counter', 'patchbay_pool_failures_total', 'Batches the pool failed otherwise (parsed inline).', [], pool);
+    const overflows = this.#scraped('counter', 'patchbay_pool_overflows_total', 'Times the waiting limit was reached.', [], pool);
+    this.#scrapers.push(() => {
+      const t = transportStats();
+      const both = (pick: (d: TransportStats['in']) => Record<string, number>, label: string): Sample[] =>
+        [...fromRecord(pick(t.in), label, { direction: 'in' }), ...fromRecord(pick(t.out), label, { direction: 'out' })];
+      requests.write(both((d) => d.requests, 'method'));
+      responses.write(both((d) => d.responses, 'status'));
+      keepAlives.write([{ labels: { direction: 'in' }, value: t.in.keepAlives }, { labels: { direction: 'out' }, value: t.out.keepAlives }]);
+      parseErrors.write(fromRecord(t.parseErrors, 'code'));
+      sendErrors.write(fromRecord(t.sendErrors, 'code'));
+      const connections = Object.entries(t.connections ?? {});
+      streams.show(connections.length > 0);
+      open.write(connections.map(([transport, c]) => ({ labels: { transport }, value: c.open })));
+      refused.write(connections.flatMap(([transport, c]) => fromRecord(c.refused, 'reason', { transport })));
+      closed.write(connections.flatMap(([transport, c]) => fromRecord(c.closed, 'reason', { transport })));
+      unanswered.write(fromRecord(t.unanswered, 'reason'));
+      const b = t.batching;
+      pool.show(b !== undefined);
+      if (!b) return;
+      batching.write([{ value: b.batching ? 1 : 0 }]);
+      depth.write([{ value: b.waiting }]);
+      peak.write([{ value: b.peakWaiting }]);
+      batches.write([{ labels: { path: 'pool' }, value: b.pooledBatches }, { labels: { path: 'inline' }, value: b.inlineBatches }]);
+      batched.write([{ labels: { path: 'pool' }, value: b.pooled }, { labels: { path: 'inline' }, value: b.inline }]);
+      direct.write([{ value: b.direct }]);
+      busy.write([{ value: b.busyFallbacks }]);
+      failures.write([{ value: b.poolFailures }]);
+      overflows.write([{ value: b.overflows }]);
+    });
   }
 
-  #webhooks(x: Exposition): void {
-    x.histogram('patchbay_webhook_duration_seconds', 'Webhook request time (retries and redirects included), by HTTP method.',
-      [...this.#webhookLatency].sort(([a], [b]) => (a < b ? -1 : 1)).map(([method, histogram]) => ({ labels: { method }, histogram })));
-    x.counter('patchbay_webhook_failures_total', 'Webhook requests that failed, by Twilio error code.', fromRecord(Object.fromEntries(this.#webhookFailures), 'code'));
-  }
-
-  #admission(x: Exposition): void {
+  #admission(): void {
     const { admission } = this.#sources;
     if (!admission) return;
-    const { admission: a, rateLimit: r } = admission();
+    const challenges = this.#scraped('counter', 'patchbay_auth_challenges_total', 'Digest challenges (401) sent to inbound INVITEs.', []);
+    const authFailures = this.#scraped('counter', 'patchbay_auth_failures_total', 'Inbound INVITEs refused for wrong credentials.', []);
+    const lockouts = this.#scraped('counter', 'patchbay_auth_lockouts_total', 'Sources and users locked out after repeated failed attempts, by scope.', ['scope']);
+    const locked = this.#scraped('counter', 'patchbay_auth_locked_total', 'Inbound INVITEs refused while their source or user was locked out, by scope.', ['scope']);
+    const limited = this.#scraped('counter', 'patchbay_ratelimited_total', 'Requests over the per-source rate limit, by method and action (rejected with 503, dropped).', ['method', 'action']);
+    const blocks = this.#scraped('counter', 'patchbay_ratelimit_blocks_total', 'Times a source was blocked by the rate limit.', []);
+    const evictions = this.#scraped('counter', 'patchbay_ratelimit_evictions_total', 'Sources forgotten early because the rate-limit table was full.', []);
+    const tracked = this.#scraped('gauge', 'patchbay_ratelimit_sources', 'Sources the rate limit tracks.', []);
     const scopes = (counts: { source: number; user: number }): Sample[] =>
       [{ labels: { scope: 'source' }, value: counts.source }, { labels: { scope: 'user' }, value: counts.user }];
-    x.counter('patchbay_auth_challenges_total', 'Digest challenges (401) sent to inbound INVITEs.', [{ value: a.challenges }]);
-    x.counter('patchbay_auth_failures_total', 'Inbound INVITEs refused for wrong credentials.', [{ value: a.failures }]);
-    x.counter('patchbay_auth_lockouts_total', 'Sources and users locked out after repeated failed attempts, by scope.', scopes(a.lockouts));
-    x.counter('patchbay_auth_locked_total', 'Inbound INVITEs refused while their source or user was locked out, by scope.', scopes(a.locked));
-    x.counter('patchbay_ratelimited_total', 'Requests over the per-source rate limit, by method and action (rejected with 503, dropped).',
-      r.limited.sort((p, q) => (p.method < q.method ? -1 : p.method > q.method ? 1 : p.action < q.action ? -1 : 1))
+    this.#scrapers.push(() => {
+      const { admission: a, rateLimit: r } = admission();
+      challenges.write([{ value: a.challenges }]);
+      authFailures.write([{ value: a.failures }]);
+      lockouts.write(scopes(a.lockouts));
+      locked.write(scopes(a.locked));
+      limited.write([...r.limited].sort((p, q) => (p.method < q.method ? -1 : p.method > q.method ? 1 : p.action < q.action ? -1 : 1))
         .map(({ method, action, value }) => ({ labels: { method, action }, value })));
-    x.counter('patchbay_ratelimit_blocks_total', 'Times a source was blocked by the rate limit.', [{ value: r.blocks }]);
-    x.counter('patchbay_ratelimit_evictions_total', 'Sources forgotten early because the rate-limit table was full.', [{ value: r.evictions }]);
-    x.gauge('patchbay_ratelimit_sources', 'Sources the rate limit tracks.', [{ value: r.sources }]);
+      blocks.write([{ value: r.blocks }]);
+      evictions.write([{ value: r.evictions }]);
+      tracked.write([{ value: r.sources }]);
+    });
   }
 
-  #cdr(x: Exposition): void {
+  #cdr(): void {
     const { cdr } = this.#sources;
     if (!cdr) return;
-    const c = cdr();
-    x.counter('patchbay_cdr_records_total', 'CDR lines (call starts, answers and ends) written and fsync\'d.', [{ value: c.records }]);
-    x.counter('patchbay_cdr_syncs_total', 'fsync calls of the CDR file.', [{ value: c.syncs }]);
-    x.counter('patchbay_cdr_rotations_total', 'CDR file rotations.', [{ value: c.rotations }]);
-    x.counter('patchbay_cdr_errors_total', 'Failed CDR writes (retried).', [{ value: c.errors }]);
-    x.counter('patchbay_cdr_dropped_total', 'Call records dropped after repeated write failures.', [{ value: c.dropped }]);
-    x.gauge('patchbay_cdr_pending', 'CDR lines waiting for the next fsync.', [{ value: c.pending }]);
+    const records = this.#scraped('counter', 'patchbay_cdr_records_total', 'CDR lines (call starts, answers and ends) written and fsync\'d.', []);
+    const syncs = this.#scraped('counter', 'patchbay_cdr_syncs_total', 'fsync calls of the CDR file.', []);
+    const rotations = this.#scraped('counter', 'patchbay_cdr_rotations_total', 'CDR file rotations.', []);
+    const errors = this.#scraped('counter', 'patchbay_cdr_errors_total', 'Failed CDR writes (retried).', []);
+    const dropped = this.#scraped('counter', 'patchbay_cdr_dropped_total', 'Call records dropped after repeated write failures.', []);
+    const pending = this.#scraped('gauge', 'patchbay_cdr_pending', 'CDR lines waiting for the next fsync.', []);
+    this.#scrapers.push(() => {
+      const c = cdr();
+      records.write([{ value: c.records }]);
+      syncs.write([{ value: c.syncs }]);
+      rotations.write([{ value: c.rotations }]);
+      errors.write([{ value: c.errors }]);
+      dropped.write([{ value: c.dropped }]);
+      pending.write([{ value: c.pending }]);
+    });
+  }
+
+  /** The three process families Patchbay always had (not prom-client's default set, which starts timers). */
+  #process(): void {
+    const rss = this.#scraped('gauge', 'process_resident_memory_bytes', 'Resident memory size in bytes.', []);
+    const start = this.#scraped('gauge', 'process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds.', []);
+    const cpu = this.#scraped('counter', 'process_cpu_seconds_total', 'User and system CPU time spent in seconds.', []);
+    this.#scrapers.push(() => {
+      const usage = process.cpuUsage();
+      rss.write([{ value: process.memoryUsage.rss() }]);
+      start.write([{ value: START_SECONDS }]);
+      cpu.write([{ value: (usage.user + usage.system) / 1e6 }]);
+    });
   }
 }

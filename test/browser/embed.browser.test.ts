@@ -10,11 +10,12 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeBlock } from '../support/readme.js';
+import { installPacked, type PackedProject } from '../support/packed.js';
 import { ABI_VERSION } from '../../runtime/wasm/abi.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -260,6 +261,72 @@ describe.skipIf(skip)('the README embedding snippet, as written, in headless Chr
       const line = await Promise.race([logged, tab.waitForEvent('pageerror', { timeout: 30_000 }).then((e) => `page error: ${String(e)}`)]);
       expect(errors).toEqual([]);
       expect(line).toBe('true OPTIONS sip:a@b 6 0 -1');
+    } finally {
+      await browser.close();
+      await new Promise((done) => server.close(done));
+    }
+  });
+});
+
+describe.skipIf(skip)('patchbay/embed from the installed package, by name through an import map, in headless Chromium', () => {
+  let project: PackedProject | undefined;
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`CI=true but ${CHROMIUM} is missing: apt-get install -y chromium`);
+    project = await installPacked();
+  }, 240_000);
+
+  afterAll(() => project?.cleanup());
+
+  it('imports patchbay/embed, instantiates the package\'s release.wasm and parses an INVITE', async () => {
+    const dir = project!.dir;
+    // where the package's exports send 'patchbay/embed', as a URL path of the scratch project
+    const embedPath = `/${relative(dir, project!.resolve('patchbay/embed')).split(sep).join('/')}`;
+    expect(embedPath).toBe('/node_modules/patchbay/dist/runtime/wasm/embed.js');
+    const page = `<!doctype html>
+<meta charset="utf-8">
+<link rel="icon" href="data:,">
+<script type="importmap">${JSON.stringify({ imports: { 'patchbay/embed': embedPath } })}</script>
+<script type="module">
+import { instantiateParser } from 'patchbay/embed';
+const result = {};
+try {
+  const parser = await instantiateParser(fetch('/node_modules/patchbay/build/release.wasm'));
+  const parsed = parser.parse(new TextEncoder().encode(${JSON.stringify(INVITE)}));
+  Object.assign(result, { abiVersion: parser.abiVersion, ok: parsed.ok, method: parsed.method, requestUri: parsed.requestUri, bodyLength: parsed.bodyLength });
+} catch (e) {
+  result.error = String(e && e.stack || e);
+}
+window.__result = result;
+</script>
+`;
+    const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json' };
+    const served: string[] = [];
+    const server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+      // only the installed package's files, nothing outside the scratch project's node_modules
+      const file = resolve(dir, `.${path}`);
+      const type = TYPES[extname(file)];
+      if (!file.startsWith(join(dir, 'node_modules') + sep) || !type || !existsSync(file)) return void res.writeHead(404).end();
+      served.push(path);
+      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(readFileSync(file));
+    });
+    await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(String(e)));
+      tab.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await tab.waitForFunction(() => '__result' in window, undefined, { timeout: 30_000 });
+      const result = await tab.evaluate(() => (window as unknown as { __result: Record<string, unknown> }).__result);
+      expect(errors).toEqual([]);
+      expect(result).toEqual({ abiVersion: ABI_VERSION, ok: true, method: 'INVITE', requestUri: 'sip:bob@biloxi.com', bodyLength: SDP.length });
+      expect(served).toEqual(expect.arrayContaining([embedPath, '/node_modules/patchbay/build/release.wasm']));
     } finally {
       await browser.close();
       await new Promise((done) => server.close(done));

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSipp, sippSuiteEnabled, haveSipp, describeRun, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startWebApp, type WebApp } from './webapp.js';
+import { startWebApp, type WebApp } from '../support/web-app.js';
 import { listening } from './ready.js';
 
 const enabled = sippSuiteEnabled();

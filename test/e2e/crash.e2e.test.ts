@@ -28,7 +28,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { portBase, startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
-import { startWebApp, type AppRequest, type WebApp } from './webapp.js';
+import { startWebApp, type AppRequest, type WebApp } from '../support/web-app.js';
 import { waitForValue } from '../support/wait.js';
 
 const { VoiceResponse } = twilio.twiml;

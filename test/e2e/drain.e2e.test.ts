@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import { startSipp, sippSuiteEnabled, describeRun, fixedPortBase } from './sipp.js';
 import { startDaemonProcess } from './daemon.js';
 import { waitUntil } from './ready.js';
-import { startWebApp } from './webapp.js';
+import { startWebApp } from '../support/web-app.js';
 import { startTestUa } from './test-ua.js';
 
 const enabled = sippSuiteEnabled();

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSipp, sippSuiteEnabled, describeRun, portBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startWebApp } from './webapp.js';
+import { startWebApp } from '../support/web-app.js';
 import { startTestUa } from './test-ua.js';
 
 const enabled = sippSuiteEnabled();

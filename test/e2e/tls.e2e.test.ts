@@ -14,7 +14,7 @@ import { startSipp, sippSuiteEnabled, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { listening } from './ready.js';
 import { selfSignedWithOpenssl } from '../support/tls-cert.js';
-import { startWebApp, type WebApp } from './webapp.js';
+import { startWebApp, type WebApp } from '../support/web-app.js';
 import twilio from 'twilio';
 
 const enabled = sippSuiteEnabled();

@@ -9,7 +9,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { startSipp, sippSuiteEnabled, haveSipp, describeRun, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startWebApp, type WebApp } from './webapp.js';
+import { startWebApp, type WebApp } from '../support/web-app.js';
 
 const enabled = sippSuiteEnabled();
 const BASE = fixedPortBase(17000);

@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import twilio from 'twilio';
 import { startSipp, sippSuiteEnabled, describeRun, type SippResult, fixedPortBase } from './sipp.js';
 import type { DaemonProcess } from './daemon.js';
-import type { WebApp, AppRequest } from './webapp.js';
+import type { WebApp, AppRequest } from '../support/web-app.js';
 import { header, type TestUa, type UaCall } from './test-ua.js';
 import { useTwimlRig } from './twiml-rig.js';
 

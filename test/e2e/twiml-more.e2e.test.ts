@@ -12,7 +12,7 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import twilio from 'twilio';
 import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startWebApp, type AppRequest, type WebApp } from './webapp.js';
+import { startWebApp, type AppRequest, type WebApp } from '../support/web-app.js';
 import { header, type TestUa } from './test-ua.js';
 import { useTwimlRig } from './twiml-rig.js';
 

@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { haveSipp } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startWebApp, type WebApp } from './webapp.js';
+import { startWebApp, type WebApp } from '../support/web-app.js';
 import { startTestUa, type TestUa } from './test-ua.js';
 
 /** What a suite's rig is made of. */

@@ -9,7 +9,7 @@ import { describe, it, expect } from 'vitest';
 import twilio from 'twilio';
 import { startSipp, sippSuiteEnabled, describeRun, type SippResult, fixedPortBase } from './sipp.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startWebApp, type WebApp } from './webapp.js';
+import { startWebApp, type WebApp } from '../support/web-app.js';
 import { startTestUa, header, type TestUa } from './test-ua.js';
 import { useTwimlRig } from './twiml-rig.js';
 

@@ -120,7 +120,7 @@ describe('per-source rate limit over UDP', () => {
     expect(statusOf(other.received[0]!)).toBe('401');
     expect(flood.received).toHaveLength(23);
     expect(daemon.stats().serverTx).toBe(0);
-    const metrics = new Metrics({ admission: () => daemon.admissionStats() }).render();
+    const metrics = await new Metrics({ admission: () => daemon.admissionStats() }).render();
     expect(metrics).toContain('patchbay_ratelimited_total{method="INVITE",action="rejected"} 3');
     expect(metrics).toContain('patchbay_ratelimited_total{method="INVITE",action="dropped"} 17');
     expect(metrics).toContain('patchbay_ratelimit_blocks_total 1');

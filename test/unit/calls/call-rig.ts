@@ -6,11 +6,10 @@
  * building the test picks throws SipBuildError, as the serializer does for
  * a value it refuses.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CallLayer } from '../../../runtime/calls/layer.js';
 import type { CallContext } from '../../../runtime/calls/context.js';
 import { CallStore } from '../../../runtime/calls/store.js';
+import { LiveCalls } from '../../../runtime/calls/live.js';
 import { defaultConfig } from '../../../runtime/config.js';
 import { Dialog } from '../../../runtime/dialog/dialog.js';
 import { DialogRegistry, type DialogHandler } from '../../../runtime/dialog/registry.js';
@@ -27,6 +26,7 @@ import { FakeClock } from '../../support/fake-clock.js';
 import { loopStack, startLine, type LoopStack } from '../../support/sip-stack.js';
 import { parserFor } from '../../support/wasm.js';
 import { faulty, faultyServerTx, type Faults } from '../../support/faults.js';
+import { startWebApp } from '../../support/web-app.js';
 
 export type { Faults };
 
@@ -93,20 +93,9 @@ export async function callRig(twiml: Record<string, string>, faults: Faults = {}
   const pb = await loopStack(network, { port: PATCHBAY.port });
   const caller = await loopStack(network, { port: CALLER_PORT });
   const calleeStack = await loopStack(network, { port: CALLEE_PORT });
-  const webhooks: Rig['webhooks'] = [];
+  const app = await startWebApp('token', twiml, { unrouted: '<Response/>' });
   let pendingHttp = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      webhooks.push({ path, params: new URLSearchParams(Buffer.concat(chunks).toString()) });
-      res.writeHead(200, { 'Content-Type': 'text/xml' });
-      res.end(twiml[path] ?? '<Response/>');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = app.base;
   const config = { ...defaultConfig().twiml, voiceUrl: `${base}/voice`, statusCallback: `${base}/status`, authToken: 'token' };
   const client = createWebhookClient({ accountSid: config.accountSid, authToken: 'token' });
   // the fake clock stands still while a webhook is in flight (its time is real)
@@ -126,6 +115,7 @@ export async function callRig(twiml: Record<string, string>, faults: Faults = {}
       errors.push({ msg: parsed.msg, fields: parsed });
     }),
     alert: () => undefined,
+    live: new LiveCalls(),
   };
   const layer = new CallLayer(ctx);
   // wired as runtime/daemon.ts wires it
@@ -178,7 +168,8 @@ export async function callRig(twiml: Record<string, string>, faults: Faults = {}
   caller.tx.onStrayResponse((r) => { for (const c of callers) c.leg.ackRetransmission(r); });
 
   const rig: Rig = {
-    clock, pb, caller, callee: calleeStack, calleeUa, layer, ctx, registry, store, webhooks, errors,
+    clock, pb, caller, callee: calleeStack, calleeUa, layer, ctx, registry, store, errors,
+    get webhooks() { return app.requests.map((r) => ({ path: r.path, params: new URLSearchParams(r.params) })); },
     call() {
       const invite = createRequest('INVITE', `sip:support@127.0.0.1:${PATCHBAY.port}`, {
         from: `<sip:alice@127.0.0.1:${CALLER_PORT}>`, to: `<sip:support@127.0.0.1:${PATCHBAY.port}>`, contact: `<sip:alice@127.0.0.1:${CALLER_PORT}>`,
@@ -209,7 +200,7 @@ export async function callRig(twiml: Record<string, string>, faults: Faults = {}
     },
     async close() {
       await client.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       for (const s of [pb, caller, calleeStack]) await s.layer.close();
     },
   };

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildLeg, type ChildEvents, type ResolvedTarget } from '../../../runtime/calls/child.js';
+import { ChildLeg, type ChildEvents } from '../../../runtime/calls/child.js';
+import type { ResolvedTarget } from '../../../runtime/calls/targets.js';
 import type { CallContext } from '../../../runtime/calls/context.js';
 import type { CallRecord } from '../../../runtime/calls/record.js';
 import { CallStore } from '../../../runtime/calls/store.js';
+import { LiveCalls } from '../../../runtime/calls/live.js';
 import { defaultConfig } from '../../../runtime/config.js';
 import { DialogRegistry, type DialogHandler } from '../../../runtime/dialog/registry.js';
 import { createLogger } from '../../../runtime/log.js';
@@ -39,6 +41,7 @@ async function rig(): Promise<Rig> {
     parser: parserFor('release'), parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml)), config,
     log: createLogger('error', 'test', () => undefined),
     alert: (_sid, level, code, message) => alerts.push({ level, code, message }),
+    live: new LiveCalls(),
   };
   return { ctx, stack, alerts };
 }

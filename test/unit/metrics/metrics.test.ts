@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallStore } from '../../../runtime/calls/store.js';
 import { newSid } from '../../../runtime/calls/sid.js';
 import { Metrics, WEBHOOK_BUCKETS } from '../../../runtime/metrics/metrics.js';
-import { Exposition, Histogram, escapeLabel } from '../../../runtime/metrics/exposition.js';
 import { createWebhookClient, type WebhookOutcome } from '../../../runtime/webhooks/client.js';
 import { startHttp } from '../../../runtime/http/server.js';
 import type { TransportStats } from '../../../runtime/transport/stats.js';
@@ -24,13 +23,14 @@ interface ParsedSample { name: string; labels: Record<string, string>; value: nu
 /** A parsed document: TYPE by family, and every sample. */
 interface Parsed { types: Map<string, string>; help: Map<string, string>; samples: ParsedSample[] }
 
-/** A strict parser of the text format (what Prometheus would reject fails here). */
+/** A strict parser of the text format (what Prometheus would reject fails here; empty lines are ignored, as the format says). */
 function parseExposition(text: string): Parsed {
   expect(text.endsWith('\n')).toBe(true);
   const types = new Map<string, string>();
   const help = new Map<string, string>();
   const samples: ParsedSample[] = [];
   for (const line of text.slice(0, -1).split('\n')) {
+    if (line === '') continue;
     const comment = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
     if (comment) {
       if (comment[1] === 'TYPE') {
@@ -78,22 +78,32 @@ const transport: TransportStats = {
 };
 
 describe('exposition format', () => {
-  it('escapes label values and HELP, formats infinities, writes cumulative histogram buckets', () => {
-    expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
-    const h = new Histogram([0.1, 1]);
-    for (const v of [0.05, 0.1, 0.5, 3]) h.observe(v);
-    const text = new Exposition()
-      .gauge('g', 'help with \\ and\nnewline', [{ labels: { path: 'C:\\x "y"' }, value: Infinity }])
-      .histogram('h_seconds', 'h', [{ labels: { method: 'GET' }, histogram: h }])
-      .toString();
+  it('escapes label values, writes cumulative histogram buckets with +Inf, _sum and _count', async () => {
+    const metrics = new Metrics();
+    metrics.observeHttp('C:\\x "y"\nz', 200);
+    const outcome = (method: 'GET' | 'POST', ms: number): WebhookOutcome => ({ url: 'http://h/', method, ms, ok: true, status: 200 });
+    for (const ms of [5, 10, 500, 3000]) metrics.observeWebhook(outcome('GET', ms));
+    const text = await metrics.render();
     const parsed = parseExposition(text);
-    expect(text).toContain('# HELP g help with \\\\ and\\nnewline');
-    expect(value(parsed, 'g', { path: 'C:\\x "y"' })).toBe(Infinity);
-    expect(value(parsed, 'h_seconds_bucket', { method: 'GET', le: '0.1' })).toBe(2);
-    expect(value(parsed, 'h_seconds_bucket', { method: 'GET', le: '1' })).toBe(3);
-    expect(value(parsed, 'h_seconds_bucket', { method: 'GET', le: '+Inf' })).toBe(4);
-    expect(value(parsed, 'h_seconds_count', { method: 'GET' })).toBe(4);
-    expect(value(parsed, 'h_seconds_sum', { method: 'GET' })).toBeCloseTo(3.65);
+    expect(text).toContain('route="C:\\\\x \\"y\\"\\nz"');
+    expect(value(parsed, 'patchbay_http_requests_total', { route: 'C:\\x "y"\nz', status: '200' })).toBe(1);
+    const bucket = (le: string): number | undefined => value(parsed, 'patchbay_webhook_duration_seconds_bucket', { method: 'GET', le });
+    expect(bucket('0.005')).toBe(1);
+    expect(bucket('0.01')).toBe(2);
+    expect(bucket('0.5')).toBe(3);
+    expect(bucket('2.5')).toBe(3);
+    expect(bucket('5')).toBe(4);
+    expect(bucket('+Inf')).toBe(4);
+    expect(value(parsed, 'patchbay_webhook_duration_seconds_count', { method: 'GET' })).toBe(4);
+    expect(value(parsed, 'patchbay_webhook_duration_seconds_sum', { method: 'GET' })).toBeCloseTo(3.515);
+  });
+
+  it('keeps the counters of two registries apart (no global registry)', async () => {
+    const a = new Metrics();
+    const b = new Metrics();
+    a.observeHttp('calls.list', 200);
+    expect(value(parseExposition(await a.render()), 'patchbay_http_requests_total', { route: 'calls.list', status: '200' })).toBe(1);
+    expect(value(parseExposition(await b.render()), 'patchbay_http_requests_total', { route: 'calls.list', status: '200' })).toBeUndefined();
   });
 });
 
@@ -193,7 +203,7 @@ describe('GET /metrics', () => {
 
   it('omits the sections whose source is absent', async () => {
     const metrics = new Metrics({ stats: () => stats, transportStats: () => ({ ...transport, batching: undefined }) });
-    const p = parseExposition(metrics.render());
+    const p = parseExposition(await metrics.render());
     expect(p.types.has('patchbay_pool_queue_depth')).toBe(false);
     expect(p.types.has('patchbay_calls_live')).toBe(false);
     expect(p.types.has('patchbay_cdr_records_total')).toBe(false);
@@ -214,7 +224,7 @@ describe('labels taken from the wire', () => {
     for (let i = 1; i <= 1000; i++) await uac.transport.send(request(`MADEUP${i}`, i), uas.address);
     await flushMicrotasks();
     const metrics = new Metrics({ transportStats: () => uas.layer.stats() });
-    const text = metrics.render();
+    const text = await metrics.render();
     const p = parseExposition(text);
     const inbound = p.samples.filter((s) => s.name === 'patchbay_sip_requests_total' && s.labels.direction === 'in');
     expect(inbound.map((s) => [s.labels.method, s.value])).toEqual([['OPTIONS', 1], ['other', 1000]]);
@@ -224,14 +234,14 @@ describe('labels taken from the wire', () => {
 });
 
 describe('admission metrics', () => {
-  it('exposes challenges, failures, lockouts by scope and rate-limited requests by method and action', () => {
+  it('exposes challenges, failures, lockouts by scope and rate-limited requests by method and action', async () => {
     const metrics = new Metrics({
       admission: () => ({
         admission: { challenges: 12, failures: 7, lockouts: { source: 2, user: 1 }, locked: { source: 30, user: 4 } },
         rateLimit: { sources: 9, blocks: 3, evictions: 0, limited: [{ method: 'other', action: 'dropped', value: 5 }, { method: 'INVITE', action: 'rejected', value: 3 }] },
       }),
     });
-    const p = parseExposition(metrics.render());
+    const p = parseExposition(await metrics.render());
     expect(value(p, 'patchbay_auth_challenges_total')).toBe(12);
     expect(value(p, 'patchbay_auth_failures_total')).toBe(7);
     expect(value(p, 'patchbay_auth_lockouts_total', { scope: 'source' })).toBe(2);

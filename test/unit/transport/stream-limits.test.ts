@@ -252,7 +252,7 @@ describe('connection metrics', () => {
     const [held, over] = await openMany(s, 'tcp', '127.0.0.2', 2);
     await waitFor(() => over!.closed());
     expect(held!.closed()).toBe(false);
-    const text = new Metrics({ transportStats: () => s.layer.stats() }).render();
+    const text = await new Metrics({ transportStats: () => s.layer.stats() }).render();
     expect(text).toContain('patchbay_sip_connections_open{transport="tcp"} 1\n');
     expect(text).toContain('patchbay_sip_connections_refused_total{transport="tcp",reason="per-source"} 1\n');
     expect(text).toContain('patchbay_sip_connections_closed_total{transport="tcp",reason="message-timeout"} 0\n');

@@ -1,13 +1,14 @@
 /**
- * The customer's web application in integration tests: a real HTTP server
- * on loopback that answers each path with TwiML (or an error, or after a
- * delay) and records every request it receives, with its signature checked
- * by the official `twilio` package's validateRequest.
+ * The customer's web application of the call tests (unit, integration and
+ * e2e alike): a real HTTP server on loopback that answers each path with
+ * TwiML (or an error, or after a delay) and records every request it
+ * receives, with its signature checked by the official `twilio` package's
+ * validateRequest.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
-import { READY_TIMEOUT_MS } from './ready.js';
+import { WAIT_TIMEOUT_MS } from './wait.js';
 
 /** One request the app received. */
 export interface AppRequest {
@@ -38,9 +39,19 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-/** Start the app on 127.0.0.1 (ephemeral port). */
-export async function startWebApp(authToken: string): Promise<WebApp> {
-  const routes = new Map<string, Reply | ((req: AppRequest) => Reply)>();
+/** Options of {@link startWebApp}. */
+export interface WebAppOptions {
+  /** What a path without a route answers (default: 404 "no route"). */
+  readonly unrouted?: Reply;
+}
+
+/**
+ * Start the app on 127.0.0.1 (ephemeral port).
+ * @param authToken - the token its signature check uses
+ * @param routes - path → reply to start with (more with `route`)
+ */
+export async function startWebApp(authToken: string, routes: Record<string, Reply> = {}, options: WebAppOptions = {}): Promise<WebApp> {
+  const table = new Map<string, Reply | ((req: AppRequest) => Reply)>(Object.entries(routes));
   const requests: AppRequest[] = [];
   let server: Server | undefined = undefined;
   server = createServer((req, res) => {
@@ -63,7 +74,7 @@ export async function startWebApp(authToken: string): Promise<WebApp> {
         at: Date.now(),
       };
       requests.push(record);
-      const handler = routes.get(parsed.pathname);
+      const handler = table.get(parsed.pathname) ?? options.unrouted;
       const reply = typeof handler === 'function' ? handler(record) : handler;
       const r = typeof reply === 'string' ? { body: reply } : reply ?? { status: 404, body: 'no route' };
       const send = (): void => {
@@ -79,9 +90,9 @@ export async function startWebApp(authToken: string): Promise<WebApp> {
   const app: WebApp = {
     base,
     requests,
-    route: (path, reply) => { routes.set(path, reply); },
+    route: (path, reply) => { table.set(path, reply); },
     to: (path) => requests.filter((r) => r.path === path),
-    async waitFor(path, count, timeoutMs = READY_TIMEOUT_MS) {
+    async waitFor(path, count, timeoutMs = WAIT_TIMEOUT_MS) {
       const deadline = Date.now() + timeoutMs;
       while (app.to(path).length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       return app.to(path);

@@ -1,0 +1,108 @@
+/**
+ * The SIP URI reader: a sip:, sips: or tel: URI taken apart by the WASM
+ * module's `parse_uri` (RFC 3261 §19.1.1 grammar, RFC 5118 IPv6
+ * references, RFC 3966 tel: scheme and characters only), read back into
+ * strings. Every JavaScript caller that needs the host, port, user or a
+ * parameter of a URI goes through here instead of a regular expression.
+ * Cold path (one call per call set-up or in-dialog request). Browser-safe.
+ */
+import { U, HOST_KINDS } from '../wasm/abi.js';
+import type { WasmParser } from '../wasm/parser.js';
+import { UriRecord, uriFailure, type UriFailure, type UriHeader } from './uri-record.js';
+
+/** A SIP, SIPS or tel URI, taken apart. */
+export interface SipUri {
+  ok: true;
+  /** Scheme, lower case. */
+  scheme: 'sip' | 'sips' | 'tel';
+  /** The URI without its `?headers`, as written. */
+  uri: string;
+  /** User part as written (percent escapes kept); for tel: the number before any ';'. null when absent. */
+  user: string | null;
+  /** Password of the userinfo as written, null when absent. */
+  password: string | null;
+  /** Host as written (IPv6 references keep their brackets); null for tel:. */
+  host: string | null;
+  /** What the host is; null for tel:. */
+  hostKind: 'hostname' | 'ipv4' | 'ipv6' | null;
+  /** Explicit port, null when absent. */
+  port: number | null;
+  /** URI parameters: lower-cased names, values as written (null for a bare name such as `lr`). */
+  params: Record<string, string | null>;
+  /** URI headers in order, percent-decoded. */
+  headers: UriHeader[];
+}
+
+/** Result of readSipUri. */
+export type SipUriResult = SipUri | UriFailure;
+
+/** Size limits of readSipUri, in bytes. */
+export interface SipUriLimits {
+  /** Longest URI without its `?headers` part (default 254: Twilio's "fewer than 255 characters"). */
+  maxUriBytes?: number;
+  /** Longest headers part after `?` (default 1023: Twilio's "under 1024 characters"). */
+  maxHeadersBytes?: number;
+}
+
+/** Limits for URIs that come from the wire (Contact, Record-Route): only the parser's own input size bounds them. */
+export const NO_URI_LIMITS: Required<SipUriLimits> = { maxUriBytes: Infinity, maxHeadersBytes: Infinity };
+
+const E_URI_TOO_LONG = -21;
+const E_URI_HEADERS_TOO_LONG = -22;
+const E_SCHEME = -36;
+const E_ARGUMENT = -39;
+const SCHEMES = ['', 'sip', 'sips', 'tel'] as const;
+const utf8 = new TextEncoder();
+
+/**
+ * Read a SIP, SIPS or tel URI (an addr-spec: no display name, no angle
+ * brackets, no surrounding whitespace). Any other scheme fails with
+ * E_SCHEME; a URI over the limits with E_URI_TOO_LONG or
+ * E_URI_HEADERS_TOO_LONG (offset: the first byte past the limit).
+ * @param text    the URI (encoded to UTF-8; error offsets are byte offsets)
+ * @param limits  size limits (default: Twilio's `<Sip>` limits, 254 and 1023)
+ */
+export function readSipUri(parser: WasmParser, text: string, limits: SipUriLimits = {}): SipUriResult {
+  const bytes = utf8.encode(text);
+  if (bytes.length > parser.inCap) return uriFailure(E_ARGUMENT, parser.inCap);
+  parser.writeInput(bytes);
+  const code = parser.exports.parse_uri(0, bytes.length);
+  const record = new UriRecord(parser.out, 0, bytes);
+  if (code < 0) return uriFailure(code, record.slot(U.ERROR_OFFSET));
+  const scheme = SCHEMES[record.slot(U.SCHEME)];
+  if (scheme === undefined || scheme === '') return uriFailure(E_SCHEME, 0);
+  const maxUri = limits.maxUriBytes ?? 254;
+  const maxHeaders = limits.maxHeadersBytes ?? 1023;
+  const headersLen = record.slot(U.HEADERS_LEN);
+  const uriLen = headersLen >= 0 ? record.slot(U.HEADERS_START) - 1 : bytes.length;
+  if (uriLen > maxUri) return uriFailure(E_URI_TOO_LONG, maxUri);
+  if (headersLen > maxHeaders) return uriFailure(E_URI_HEADERS_TOO_LONG, record.slot(U.HEADERS_START) + maxHeaders);
+  const port = record.slot(U.PORT);
+  const tel = scheme === 'tel';
+  return {
+    ok: true,
+    scheme,
+    uri: record.uriWithoutHeaders(),
+    user: record.span(U.USER_START),
+    password: record.span(U.PASSWORD_START),
+    host: tel ? null : record.span(U.HOST_START),
+    hostKind: tel ? null : (HOST_KINDS[record.slot(U.HOST_KIND)] || null) as SipUri['hostKind'],
+    port: port < 0 ? null : port,
+    params: record.params(),
+    headers: record.headers(),
+  };
+}
+
+/** @return `host` without the brackets of an IPv6 reference (`[2001:db8::1]` → `2001:db8::1`). */
+export function unbracket(host: string): string {
+  return host.length > 1 && host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/**
+ * The host a sip:/sips: URI names, IPv6 brackets kept, or undefined when
+ * `text` is not a sip:/sips: URI (or is over the `<Sip>` limits).
+ */
+export function sipUriHost(parser: WasmParser, text: string, limits?: SipUriLimits): string | undefined {
+  const r = readSipUri(parser, text, limits);
+  return r.ok && r.host !== null ? r.host : undefined;
+}
