@@ -10,6 +10,7 @@
  * together touches this function and no test.
  */
 import { CallLayer } from '../../runtime/calls/layer.js';
+import { LiveCalls } from '../../runtime/calls/live.js';
 import type { CallContext } from '../../runtime/calls/context.js';
 import { CallStore } from '../../runtime/calls/store.js';
 import { defaultConfig, type TwimlConfig } from '../../runtime/config.js';
@@ -101,6 +102,7 @@ function startCallLayer(d: LayerDeps): { size: () => number } {
     transactions: d.pb.tx, transport: d.pb.layer, clock: d.clock, registry: d.registry,
     contactFor: () => `<sip:patchbay@127.0.0.1:${PATCHBAY_PORT};transport=udp>`, store: d.store, webhooks: d.webhooks,
     parser, parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri })), config: d.config, log: d.log, alert: d.alert,
+    live: new LiveCalls(),
   });
   const tx = d.pb.tx;
   tx.onRequest((stx, request) => {
