@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 30_000,
+          // some files compile a worker with tsc in beforeAll: seconds on a quiet machine, more on a loaded one
+          hookTimeout: 60_000,
         },
       },
       {

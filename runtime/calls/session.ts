@@ -119,7 +119,7 @@ export class CallSession implements DialogHandler, DialHost {
   get signal(): StopSignal { return this.#abort; }
 
   mediaIp(): string {
-    return mediaIpOf(this.ctx.contactFor('udp'));
+    return mediaIpOf(this.ctx.parser, this.ctx.contactFor('udp'));
   }
 
   /** An absolute URL for `url` (relative ones resolve against the running document's URL). */
