@@ -182,9 +182,8 @@ export class Transfer {
   }
 }
 
-/** Check a REFER's Refer-To with the WASM parser (the message is parsed again so its bytes sit in the parser's input). */
+/** Check a REFER's Refer-To with the WASM parser, on the REFER's own Refer-To span (the message is not parsed again). */
 export function readReferTo(parser: WasmParser, request: MessageView): ReferTarget | { ok: false; message: string } {
-  const view = parser.parse(request.bytes.slice(0, request.messageLength || request.bytes.length));
-  const r = extractReferTo(parser, view);
+  const r = extractReferTo(parser, request);
   return r.ok ? r : { ok: false, message: r.error.message };
 }
