@@ -22,7 +22,7 @@ import { startBenchWorker, type BenchWorker } from '../lib/worker.js';
 const ACCOUNT = `AC${'5eed'.repeat(8)}`;
 const TOKEN = 'bench-token-0123456789abcdef';
 
-/** The parameters of an inbound call's voice request (SPEC-DETAIL §4.1), as the daemon sends them. */
+/** The parameters of an inbound call's voice request (Twilio's request parameters, https://www.twilio.com/docs/voice/twiml), as the daemon sends them. */
 const PARAMS: WebhookParams = {
   AccountSid: ACCOUNT, CallSid: `CA${'0123456789abcdef'.repeat(2)}`, From: 'sip:alice@127.0.0.1:5060', To: 'sip:callee@127.0.0.1:5060',
   Caller: 'sip:alice@127.0.0.1:5060', Called: 'sip:callee@127.0.0.1:5060', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01',

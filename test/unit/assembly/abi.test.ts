@@ -1,5 +1,5 @@
 /**
- * The ABI contract (STYLE.md rule 11): each build exports what
+ * The ABI contract: each build exports what
  * runtime/wasm/abi.generated.ts declares and reports ABI_VERSION; the
  * generated file and the README's export table are current with assembly/
  * (scripts/gen-abi.mjs --check), and the runtime's readable side of the ABI
