@@ -177,9 +177,11 @@ export class NgClient {
    * Rejects with NgCommandError (`result: error`), NgTimeoutError, NgMalformedReplyError or NgClosedError.
    * @param command - the NG `command` value (`offer`, `play media`, …).
    * @param params - the other keys; undefined values are left out.
+   * @param options - `timeoutMs` for this command instead of the client's.
    */
-  request(command: string, params: Record<string, NgParam | undefined> = {}): Promise<NgDict> {
+  request(command: string, params: Record<string, NgParam | undefined> = {}, options: { timeoutMs?: number } = {}): Promise<NgDict> {
     if (this.closed) return Promise.reject(new NgClosedError(command));
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const cookie = `${this.prefix}${(this.seq++).toString(36)}`;
     const body = bencode.encode(clean({ ...params, command }) as Record<string, NgParam>);
     const message = Buffer.concat([Buffer.from(`${cookie} `, 'latin1'), body]);
@@ -190,16 +192,16 @@ export class NgClient {
         resolve,
         reject,
         retransmit: setInterval(() => this.send(entry), this.retransmitMs),
-        deadline: setTimeout(() => this.settle(cookie)?.reject(new NgTimeoutError(command, this.target, this.timeoutMs)), this.timeoutMs),
+        deadline: setTimeout(() => this.settle(cookie)?.reject(new NgTimeoutError(command, this.target, timeoutMs)), timeoutMs),
       };
       this.pending.set(cookie, entry);
       this.send(entry);
     });
   }
 
-  /** `ping`: resolves when rtpengine answers `pong`. */
-  async ping(): Promise<void> {
-    await this.request('ping');
+  /** `ping`: resolves when rtpengine answers `pong` (within `timeoutMs`, default the client's). */
+  async ping(options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.request('ping', {}, options);
   }
 
   /** `offer`: the caller's SDP in, the SDP to send on out. */
