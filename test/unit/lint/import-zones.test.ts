@@ -75,6 +75,13 @@ describe('import zones of runtime/', () => {
     ]);
   });
 
+  it('are the layers the README lists', async () => {
+    const r = await lint('transport-imports-calls.ts.txt', 'runtime/transport/upward.ts');
+    const order = r.messages[0]!.message.split('imports point down only, ')[1]!;
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`imports point down only, \`${order}\``);
+  });
+
   it('pass on the repository as it is', { timeout: 120_000 }, async () => {
     const results = await eslint.lintFiles(['runtime']);
     expect(results.flatMap((r) => r.messages.filter((m) => m.ruleId === RULE).map((m) => `${r.filePath}:${m.line} ${m.message}`))).toEqual([]);
