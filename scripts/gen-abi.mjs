@@ -14,9 +14,6 @@
  *
  * `node scripts/gen-abi.mjs` writes both (run by `npm run build` before tsc);
  * `--check` writes nothing and exits 1 naming the files that are not current.
- * With CI=true it checks unless `--write` is given: a CI build fails on
- * generated files that were not committed with their assembly/ change,
- * instead of quietly rewriting them.
  * A construct it cannot read (a constant that is not a number, a re-export in
  * the entry file) stops it with the file and line, never a silent skip.
  */
@@ -284,13 +281,12 @@ export function staleFiles(root = DEFAULT_ROOT) {
 }
 
 function main(argv) {
-  const write = argv.includes('--write');
-  const check = argv.includes('--check') || (process.env.CI === 'true' && !write);
+  const check = argv.includes('--check');
   const rootArg = argv.indexOf('--root');
   const root = rootArg >= 0 ? argv[rootArg + 1] : DEFAULT_ROOT;
-  const unknown = argv.filter((a, i) => a !== '--check' && a !== '--write' && a !== '--root' && !(rootArg >= 0 && i === rootArg + 1));
-  if (unknown.length || (rootArg >= 0 && !root) || (write && argv.includes('--check'))) {
-    process.stderr.write(`usage: node scripts/gen-abi.mjs [--check | --write] [--root DIR]\n`);
+  const unknown = argv.filter((a, i) => a !== '--check' && a !== '--root' && !(rootArg >= 0 && i === rootArg + 1));
+  if (unknown.length || (rootArg >= 0 && !root)) {
+    process.stderr.write(`usage: node scripts/gen-abi.mjs [--check] [--root DIR]\n`);
     return 2;
   }
   try {
