@@ -4,7 +4,7 @@
  * a file may import its own zone and any zone of a lower layer, never one of
  * its own layer or a higher one. Zones of one layer are independent of each
  * other. Every relative specifier counts: `import`, `import type`,
- * `export … from`, `import()` and `import('…')` types.
+ * `export … from`, `import()`, `import('…')` types and `import x = require('…')`.
  *
  * A folder (or a file directly in runtime/) that is in no zone is an error
  * too: a new folder gets its place here.
@@ -53,7 +53,7 @@ export function zoneOf(root, file) {
 
 /** Specifier string of a node that names a module, or undefined. */
 function specifierOf(node) {
-  const s = node.source ?? node.argument;
+  const s = node.source ?? node.argument ?? node.expression;
   if (!s) return undefined;
   if (s.type === 'Literal' && typeof s.value === 'string') return s.value;
   if (s.type === 'TSLiteralType' && s.literal?.type === 'Literal' && typeof s.literal.value === 'string') return s.literal.value;
@@ -105,6 +105,7 @@ const rule = {
       ExportAllDeclaration: check,
       ImportExpression: check,
       TSImportType: check,
+      TSExternalModuleReference: check,
     };
   },
 };

@@ -42,7 +42,7 @@ describe('import zones of runtime/', () => {
     expect(printed).toMatch(/2:1 +error +runtime\/transport \(layer 2\) may not import runtime\/calls .* patchbay\/import-zones/);
   });
 
-  it('catch every form of module reference: import, export from, export *, import() types and dynamic import()', async () => {
+  it('catch every form of module reference: import, export from, export *, import() types, dynamic import() and import = require()', async () => {
     const r = await lint('every-form.ts.txt', 'runtime/dialog/forms.ts');
     expect(zoneErrors(r).map(([line, m]) => [line, m.split(':')[0]])).toEqual([
       [2, 'runtime/dialog (layer 5) may not import runtime/calls (layer 7)'],
@@ -50,6 +50,7 @@ describe('import zones of runtime/', () => {
       [4, 'runtime/dialog (layer 5) may not import runtime/http (layer 10)'],
       [5, 'runtime/dialog (layer 5) may not import runtime/webhooks (layer 6)'],
       [6, 'runtime/dialog (layer 5) may not import runtime/cli (layer 11)'],
+      [8, 'runtime/dialog (layer 5) may not import runtime/metrics (layer 9)'],
     ]);
   });
 
