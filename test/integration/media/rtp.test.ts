@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createLogger } from '../../../runtime/log.js';
 import { MediaEngine, type DtmfEvent, type MediaCall } from '../../../runtime/media/engine.js';
+import { Tts } from '../../../runtime/media/tts.js';
 import { RtpEndpoint, type RtpTarget } from '../../support/rtp/endpoint.js';
 import { maxNormalisedCorrelation } from '../../support/rtp/g711.js';
 import { describeMedia } from '../../support/rtp/rtpengine.js';
@@ -94,6 +95,21 @@ describeMedia('RTP through rtpengine', () => {
     expect(Math.abs((span!.endMs - span!.startMs) - (spoken!.endMs - spoken!.startMs))).toBeLessThanOrEqual(40);
     const reference = readWav(join(dir, 'welcome8k.wav')).samples;
     expect(maxNormalisedCorrelation(reference.subarray(800, reference.length - 800), heard).peak).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('a Tts prompt (SSML stripped, Polly voice mapped) plays through rtpengine for its reported duration', async () => {
+    const { call, a, b, aSendsTo, bSendsTo } = await anchor();
+    await Promise.all([a.sendSilence(100, aSendsTo), b.sendSilence(100, bSendsTo)]);
+    const tts = new Tts({ cacheDir: join(dir, 'tts') });
+    const speech = await tts.synthesize('<speak>Press <say-as interpret-as="digits">1</say-as> for sales.</speak>', 'Polly.Joanna', 'en-US');
+    if (speech === undefined) throw new Error('nothing synthesised');
+    a.reset();
+    const played = await call.ng.playMedia({ ...call.party('a'), file: speech.path });
+    expect(Math.abs((played.durationMs ?? 0) - speech.durationMs)).toBeLessThan(60);
+    await waitUntil('the prompt arrived', () => a.packets.length >= Math.floor(speech.durationMs / 20) - 2);
+    const span = audibleSpan(a.audio());
+    expect(span).toBeDefined();
+    expect(span!.endMs - span!.startMs).toBeGreaterThan(speech.durationMs / 2);
   });
 
   it('RFC 4733 digits sent by a party are reported by rtpengine\'s DTMF log, in order, with its tag', async () => {
