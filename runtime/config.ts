@@ -4,6 +4,7 @@
  * option has all three spellings; `patchbay serve --help` prints the table.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, JSON_SHAPES as J, applyFile, renamed, type KeyedOption } from './config-schema.js';
 
 export { ConfigError } from './config-schema.js';
@@ -309,13 +310,44 @@ export const OPTIONS: OptionSpec[] = [
   } },
 ];
 
+/** parseArgs' option table, derived from OPTIONS: every option takes a string. */
+const ARGS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
+  [{ flag: '--config' }, ...OPTIONS].map((o) => [o.flag.slice(2), { type: 'string' as const }]));
+
+/** One flag of argv, in order: `--flag value` or `--flag=value`. */
+interface FlagToken {
+  flag: string;
+  value: string | undefined;
+}
+
+/**
+ * Split argv into flags with `node:util` parseArgs (its tokens, so that the
+ * order is kept and every refusal names the argument as typed). Not strict:
+ * a value may start with a dash (`--auth-token -x`), as before.
+ * @throws ConfigError on an unknown option, a positional argument or a flag without a value
+ */
+function flagTokens(argv: readonly string[]): FlagToken[] {
+  const { tokens } = parseArgs({ args: [...argv], options: ARGS, strict: false, allowPositionals: true, tokens: true });
+  const flags: FlagToken[] = [];
+  for (const token of tokens) {
+    const typed = argv[token.index]!;
+    if (token.kind !== 'option' || !token.rawName.startsWith('--') || !Object.hasOwn(ARGS, token.name)) {
+      throw new ConfigError(`unknown option "${typed}" (see patchbay serve --help)`);
+    }
+    if (token.value === undefined) throw new ConfigError(`${token.rawName}: missing value`);
+    flags.push({ flag: token.rawName, value: token.value });
+  }
+  return flags;
+}
+
 /**
  * Build the configuration from argv (after `serve`) and the environment.
  * @throws ConfigError with a message naming the bad option
  */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
   const config = defaultConfig();
-  const configPath = flagValue(argv, '--config') ?? env.PATCHBAY_CONFIG;
+  const flags = flagTokens(argv);
+  const configPath = flags.find((f) => f.flag === '--config')?.value ?? env.PATCHBAY_CONFIG;
   if (configPath !== undefined) {
     let text: string;
     try {
@@ -336,15 +368,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (value === undefined || value === '') continue;
     try { option.apply(config, value); } catch (err) { throw renamed(err, option.flag, option.env); }
   }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--config') { i++; continue; }
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const option = OPTIONS.find((o) => o.flag === flag);
-    if (!option) throw new ConfigError(`unknown option "${arg}" (see patchbay serve --help)`);
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new ConfigError(`${flag}: missing value`);
-    option.apply(config, value);
+  for (const { flag, value } of flags) {
+    if (flag === '--config') continue;
+    OPTIONS.find((o) => o.flag === flag)!.apply(config, value!);
   }
   if (config.sip.listen.some((l) => l.transport === 'tls') && (!config.sip.tlsCert || !config.sip.tlsKey)) {
     throw new ConfigError('a tls listener needs --tls-cert and --tls-key');
@@ -353,14 +379,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError('--voice-url needs --auth-token (webhooks are signed with it)');
   }
   return config;
-}
-
-function flagValue(argv: readonly string[], flag: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === flag) return argv[i + 1];
-    if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
-  }
-  return undefined;
 }
 
 /** The text of `patchbay serve --help`. */

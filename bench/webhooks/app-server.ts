@@ -1,8 +1,10 @@
 /**
- * Worker thread of the webhooks benchmark: a customer web app (node:http,
- * keep-alive) answering every request with the daemon bench's TwiML
- * document, so the measured client and the server do not share an event
- * loop. Posts its port once listening; closes on any message.
+ * The customer web app of the webhooks benchmark (node:http, keep-alive),
+ * answering every request with the daemon bench's TwiML document, so the
+ * measured client and the server do not share an event loop. Runs as a
+ * worker thread (voice-request.bench.ts) or as a child process
+ * (cpu-per-request.ts, so that the client's process CPU is the client's
+ * alone). Posts its port once listening; closes on any message.
  */
 import { createServer } from 'node:http';
 import { parentPort } from 'node:worker_threads';
@@ -16,11 +18,20 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  parentPort!.postMessage(typeof address === 'object' && address !== null ? address.port : 0);
-});
-parentPort!.once('message', () => {
+const post = (port: number): void => {
+  if (parentPort) parentPort.postMessage(port);
+  else process.send!(port);
+};
+const close = (): void => {
   server.closeAllConnections();
   server.close(() => process.exit(0));
+};
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  post(typeof address === 'object' && address !== null ? address.port : 0);
 });
+if (parentPort) parentPort.once('message', close);
+else {
+  process.once('message', close);
+  process.once('disconnect', close);
+}

@@ -1,10 +1,13 @@
 /**
  * IP access-control lists: ordered allow/deny entries over IPv4 and IPv6
- * CIDR blocks, first match wins. IPv4-mapped IPv6 addresses
- * (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2), as a dual-stack socket reports
- * IPv4 peers, are matched as the IPv4 address they carry.
+ * CIDR blocks, first match wins, matched by `node:net` BlockList. IPv4-mapped
+ * IPv6 addresses (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2), as a dual-stack
+ * socket reports IPv4 peers, are matched as the IPv4 address they carry:
+ * against IPv4 entries and entries written as IPv4-mapped IPv6 (prefix 96 or
+ * more), never against other IPv6 entries (`::/0` is every IPv6 peer, not
+ * every peer), which BlockList alone would do.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, SocketAddress, isIPv4, isIPv6 } from 'node:net';
 import { AuthBadCidrError, err, ok, type Result } from './errors.js';
 
 /** What a matching entry decides. */
@@ -22,15 +25,10 @@ export const DEFAULT_ACL_ENTRIES: readonly AclEntry[] = [
   { action: 'allow', cidr: '::1/128' },
 ];
 
-/** An address as a number, IPv4-mapped IPv6 folded to IPv4. */
+/** An address as a number, IPv4-mapped IPv6 folded to IPv4 (for `sourceKey`, which needs the bits of a /64). */
 interface Address {
   family: 4 | 6;
   value: bigint;
-}
-
-interface Rule extends Address {
-  action: AclAction;
-  prefix: number;
 }
 
 const MAPPED_PREFIX = 0xffffn;
@@ -92,35 +90,60 @@ function width(family: 4 | 6): number {
   return family === 4 ? 32 : 128;
 }
 
+/** ::ffff:0:0/96, the IPv4-mapped IPv6 addresses. */
+const MAPPED = new BlockList();
+MAPPED.addSubnet('::ffff:0.0.0.0', 96, 'ipv6');
+
+/** An address text without brackets or zone identifier, and its family; undefined when it is no IP address. */
+function bareAddress(text: string): { address: string; family: 'ipv4' | 'ipv6' } | undefined {
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  const address = bare.split('%')[0] ?? '';
+  if (isIPv4(address)) return { address, family: 'ipv4' };
+  if (isIPv6(address)) return { address, family: 'ipv6' };
+  return undefined;
+}
+
+/** One entry, checked: its address, prefix, and whether IPv4 peers are matched against it. */
+interface Rule {
+  action: AclAction;
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  prefix: number;
+  /** An IPv4 entry, or IPv4-mapped IPv6 with a prefix of 96 or more. */
+  ipv4: boolean;
+}
+
 function readRule(entry: AclEntry): Rule | undefined {
   if (typeof entry !== 'object' || entry === null) return undefined;
   if ((entry.action !== 'allow' && entry.action !== 'deny') || typeof entry.cidr !== 'string') return undefined;
   const [addressText = '', prefixText, extra] = entry.cidr.trim().split('/');
   if (extra !== undefined) return undefined;
-  const raw = readRawAddress(addressText);
-  if (raw === undefined) return undefined;
-  let prefix = width(raw.family);
+  const bare = bareAddress(addressText);
+  if (bare === undefined) return undefined;
+  const max = width(bare.family === 'ipv4' ? 4 : 6);
+  let prefix = max;
   if (prefixText !== undefined) {
     if (!/^\d{1,3}$/.test(prefixText)) return undefined;
     prefix = Number(prefixText);
-    if (prefix > width(raw.family)) return undefined;
+    if (prefix > max) return undefined;
   }
-  let { family, value } = raw;
-  if (family === 6 && prefix >= 96 && value >> 32n === MAPPED_PREFIX) {
-    family = 4;
-    value &= 0xffffffffn;
-    prefix -= 96;
-  }
-  const shift = BigInt(width(family) - prefix);
-  return { action: entry.action, family, prefix, value: (value >> shift) << shift };
+  const ipv4 = bare.family === 'ipv4' || (prefix >= 96 && MAPPED.check(bare.address, 'ipv6'));
+  return { action: entry.action, ...bare, prefix, ipv4 };
+}
+
+/** Consecutive entries with one action: the IPv4 side (IPv4 and mapped entries) and the IPv6 side. */
+interface Run {
+  action: AclAction;
+  ipv4: BlockList;
+  ipv6: BlockList;
 }
 
 /** An ordered access list; build one with `createAcl`. */
 export class Acl {
-  readonly #rules: readonly Rule[];
+  readonly #runs: readonly Run[];
 
-  private constructor(rules: readonly Rule[]) {
-    this.#rules = rules;
+  private constructor(runs: readonly Run[]) {
+    this.#runs = runs;
   }
 
   /**
@@ -129,25 +152,30 @@ export class Acl {
    * @return the ACL, or PB_ERR_AUTH_BAD_CIDR naming the first bad entry.
    */
   static create(entries: readonly AclEntry[]): Result<Acl, AuthBadCidrError> {
-    const rules: Rule[] = [];
+    const runs: Run[] = [];
     for (const [index, entry] of entries.entries()) {
       const rule = readRule(entry);
       if (rule === undefined) {
         return err(new AuthBadCidrError(`ACL entry ${index} (${JSON.stringify(entry)}) is not an allow/deny CIDR`));
       }
-      rules.push(rule);
+      let run = runs.at(-1);
+      if (run?.action !== rule.action) {
+        run = { action: rule.action, ipv4: new BlockList(), ipv6: new BlockList() };
+        runs.push(run);
+      }
+      (rule.ipv4 ? run.ipv4 : run.ipv6).addSubnet(rule.address, rule.prefix, rule.family);
     }
-    return ok(new Acl(rules));
+    return ok(new Acl(runs));
   }
 
   /** The action of the first entry covering `ip`, or undefined (no entry, or not an IP address). */
   match(ip: string): AclAction | undefined {
-    const address = readAddress(ip);
-    if (address === undefined) return undefined;
-    for (const rule of this.#rules) {
-      if (rule.family !== address.family) continue;
-      const shift = BigInt(width(rule.family) - rule.prefix);
-      if (address.value >> shift === rule.value >> shift) return rule.action;
+    const bare = typeof ip === 'string' ? bareAddress(ip.trim()) : undefined;
+    if (bare === undefined) return undefined;
+    const address = new SocketAddress(bare);
+    const ipv4 = bare.family === 'ipv4' || MAPPED.check(address);
+    for (const run of this.#runs) {
+      if ((ipv4 ? run.ipv4 : run.ipv6).check(address)) return run.action;
     }
     return undefined;
   }

@@ -12,13 +12,15 @@ import type { MessageView } from '../wasm/message-view.js';
 import type { HeaderField } from '../sip/message.js';
 import { newCallId, newTag } from '../sip/ids.js';
 import { SipBuildError } from '../sip/errors.js';
+import { sipUriHostPort, NO_URI_LIMITS } from '../sip/uri.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import { UacLeg } from '../dialog/uac-leg.js';
+import { uriOf } from '../dialog/target.js';
 import { legContext } from '../dialog/leg-context.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { StatusCallbackEvent } from '../twiml/types.js';
 import type { CallContext } from './context.js';
-import { API_VERSION, addParams, xHeaderParams, type Params } from './params.js';
+import { API_VERSION, addParams, sipHost, xHeaderParams, type Params } from './params.js';
 import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
 import { newSid } from './sid.js';
 import { StatusReporter } from './status-callbacks.js';
@@ -77,7 +79,7 @@ export class ChildLeg implements DialogHandler {
     this.#events = events;
     const sid = newSid('CA');
     const contact = ctx.contactFor(target.destination.transport, target.destination.source);
-    const host = /@([^>;]+)/.exec(contact)?.[1] ?? '127.0.0.1';
+    const host = sipUriHostPort(ctx.parser, uriOf(contact), NO_URI_LIMITS) ?? '127.0.0.1';
     const from = `sip:${fromUser}@${host}`;
     const callId = newCallId();
     const now = Date.now();
@@ -129,7 +131,7 @@ export class ChildLeg implements DialogHandler {
     const host = this.target.destination.host;
     const params: Params = {
       SipCallId: this.record.sipCallId ?? '',
-      SipDomain: /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(this.target.uri)?.[1] ?? host,
+      SipDomain: sipHost(this.#ctx.parser, this.target.uri) || host,
       SipDomainSid: this.#ctx.config.sipDomainSid,
       SipSourceIp: host,
     };

@@ -122,7 +122,7 @@ export class DialRun implements ChildEvents {
     const target = this.#targets[this.#next++];
     if (!target) return;
     const { ctx, record } = this.#host;
-    const callerUser = this.#opts.callerId ?? sipUser(record.from) ?? 'anonymous';
+    const callerUser = this.#opts.callerId ?? sipUser(ctx.parser, record.from) ?? 'anonymous';
     const child = new ChildLeg(ctx, record, target, callerUser, this.#offer, this);
     this.#children.push(child);
     ctx.store.emit({ type: 'dial.attempt', at: Date.now(), callSid: record.sid, childSid: child.sid, target: target.uri });

@@ -5,7 +5,8 @@
  * loop ends after MAX_DOCUMENTS), and the URL of the running one kept:
  * relative URLs in it resolve against it, as Twilio does.
  */
-import type { Verb } from '../twiml/types.js';
+import type { DialOpts, Verb } from '../twiml/types.js';
+import type { DialResult } from './dial.js';
 import type { CallContext } from './context.js';
 import { callParams, type Params } from './params.js';
 import type { CallRecord } from './record.js';
@@ -28,6 +29,19 @@ export type DocumentSource =
   | { url: string; method: 'GET' | 'POST'; params?: Params; fallback?: { url: string; method: 'GET' | 'POST' } }
   | { twiml: string }
   | { verbs: Verb[] };
+
+/** A Dial already running (a transfer's) whose outcome the call continues from. */
+export interface PendingDial {
+  run: Promise<DialResult>;
+  opts: DialOpts;
+}
+
+/** Where a call's next document comes from. */
+export type TwimlSource =
+  | { url: string; method: 'GET' | 'POST'; params?: Params; fallback?: { url: string; method: 'GET' | 'POST' } }
+  | { twiml: string }
+  /** Verbs already fetched (a transfer's document), after the outcome of `pending`. */
+  | { verbs: Verb[]; pending?: PendingDial };
 
 /** The documents of one call. */
 export class CallDocuments {

@@ -14,7 +14,7 @@ import { uriOf } from '../dialog/target.js';
 import type { CallContext } from './context.js';
 import type { CallControl, ControlResult, OriginateRequest } from './control.js';
 import { InboundParent } from './parent.js';
-import { xHeaderParams, type Params } from './params.js';
+import { sipHost, xHeaderParams, type Params } from './params.js';
 import { newCallRecord, type CallRecord } from './record.js';
 import { CallSession } from './session.js';
 import { newSid } from './sid.js';
@@ -63,7 +63,7 @@ export class CallLayer implements CallControl {
     ctx.store.create(record);
     const params: Params = {
       SipCallId: request.callId ?? '',
-      SipDomain: (/^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(record.to)?.[1]) ?? '',
+      SipDomain: sipHost(ctx.parser, record.to),
       SipDomainSid: ctx.config.sipDomainSid,
       SipSourceIp: tx.source.host,
     };

@@ -1,18 +1,18 @@
 /**
- * Link: a `<Dial>`'s connected parent and child (SPEC-DETAIL.md §1).
- * In-dialog requests go across and their final responses come back; a BYE
+ * Link: a `<Dial>`'s connected parent and child (Twilio's TwiML `<Dial>`,
+ * https://www.twilio.com/docs/voice/twiml/dial). In-dialog requests go
+ * across on the B2BUA relay the static-route Bridge uses too
+ * (dialog/relay.ts: the same header list, the same ACK bookkeeping) and
+ * their final responses come back; a BYE
  * on either side, timeLimit or `*` with hangupOnStar ends it. A relayed
  * request the other leg does not answer, or answers 408 or 481, ends the
  * whole call (RFC 3261 §12.2.1.2: that dialog is gone), and so does a
  * relayed 2xx that is never ACKed (RFC 3261 §13.3.1.4).
  */
 import type { MessageView } from '../wasm/message-view.js';
-import type { HeaderField, OutgoingResponse } from '../sip/message.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { TimerHandle } from '../transport/clock.js';
-import { retransmitUntilAck } from '../dialog/uas-leg.js';
-import { legContext } from '../dialog/leg-context.js';
-import { dialogGone } from '../dialog/bridge.js';
+import { InDialogRelay } from '../dialog/relay.js';
 import type { DialOpts } from '../twiml/types.js';
 import type { ChildLeg } from './child.js';
 import type { CallContext } from './context.js';
@@ -35,18 +35,6 @@ export interface LinkHost {
   crash(error: unknown, where: string): void;
 }
 
-function relayedHeaders(view: MessageView): HeaderField[] {
-  const out: HeaderField[] = [];
-  for (let i = 0; i < view.headerCount; i++) {
-    const name = view.headerName(i);
-    const lower = name.toLowerCase();
-    if (lower === 'content-type' || lower === 'event' || lower === 'subscription-state' || lower === 'info-package' || /^x-/.test(lower)) {
-      out.push([name, view.valueAt(i) ?? '']);
-    }
-  }
-  return out;
-}
-
 /** DTMF `*` in an INFO body (application/dtmf-relay `Signal=*`, or application/dtmf `*`). */
 function isStar(request: MessageView): boolean {
   const type = (request.header('Content-Type') ?? '').toLowerCase();
@@ -67,7 +55,7 @@ export class Link {
   #host: LinkHost;
   #opts: DialOpts;
   #done: (how: LinkEnd) => void;
-  #pendingAcks = new Map<'parent' | 'child', () => void>();
+  #relay: InDialogRelay<'parent' | 'child'>;
   #limit: TimerHandle | undefined;
   #over = false;
   readonly ended: Promise<LinkEnd>;
@@ -76,14 +64,19 @@ export class Link {
     this.#host = host;
     this.child = child;
     this.#opts = opts;
+    this.#relay = new InDialogRelay({
+      stack: host.ctx,
+      contactFor: (transport) => host.ctx.contactFor(transport),
+      end: (reason) => { if (!this.#over) host.endCall(reason); },
+      fault: (e, where) => host.crash(e, where),
+    });
     let done!: (how: LinkEnd) => void;
     this.ended = new Promise((resolve) => { done = resolve; });
     this.#done = (how) => {
       if (this.#over) return;
       this.#over = true;
       if (this.#limit !== undefined) host.ctx.clock.clearTimeout(this.#limit);
-      for (const stop of this.#pendingAcks.values()) stop();
-      this.#pendingAcks.clear();
+      this.#relay.close();
       done(how);
     };
     this.#limit = host.ctx.clock.setTimeout(() => this.#hangUpChild('limit'), opts.timeLimit * 1000);
@@ -125,7 +118,7 @@ export class Link {
       this.#hangUpChild('star');
       return;
     }
-    this.#relay(tx, request, 'child');
+    this.#forward(tx, request, 'child');
   }
 
   /** An in-dialog request from the child. */
@@ -134,7 +127,7 @@ export class Link {
       this.#host.refer(this, this.#opts, tx, request);
       return;
     }
-    this.#relay(tx, request, 'parent');
+    this.#forward(tx, request, 'parent');
   }
 
   /** The parent transferred the child away: end the link, leave the child up (it has a new owner). */
@@ -150,35 +143,15 @@ export class Link {
 
   /** The ACK of a relayed re-INVITE's 2xx. */
   acked(side: 'parent' | 'child'): void {
-    this.#pendingAcks.get(side)?.();
-    this.#pendingAcks.delete(side);
+    this.#relay.acked(side);
   }
 
-  #relay(tx: ServerTx, request: MessageView, to: 'parent' | 'child'): void {
+  #forward(tx: ServerTx, request: MessageView, to: 'parent' | 'child'): void {
     const parent = this.#host.parent;
-    let body: Uint8Array | undefined = request.bodyLength > 0 ? request.body.slice() : undefined;
-    if (to === 'parent') body = parent.origin.apply(body);
-    const send = to === 'parent'
-      ? parent.request(tx.method, { headers: relayedHeaders(request), body })
-      : this.child.uac.request(tx.method, { headers: relayedHeaders(request), body });
-    void send.then((response) => {
-      const status = response?.statusCode ?? 408;
-      const headers: HeaderField[] = response ? relayedHeaders(response) : [];
-      if (tx.method === 'INVITE' || tx.method === 'UPDATE') headers.push(['Contact', this.#host.ctx.contactFor(tx.source.transport)]);
-      let answer: Uint8Array | undefined = response && response.bodyLength > 0 ? response.body.slice() : undefined;
-      if (to === 'child') answer = parent.origin.apply(answer);
-      const out: OutgoingResponse = tx.createResponse(status, response?.reason ?? 'Request Timeout', { headers, body: answer });
-      tx.respond(out);
-      if (tx.method === 'INVITE' && status >= 200 && status < 300) {
-        const from = to === 'parent' ? 'child' : 'parent';
-        const ctx = this.#host.ctx;
-        // no ACK within 64·T1: the requester is gone (RFC 3261 §13.3.1.4), the call ends
-        this.#pendingAcks.set(from, retransmitUntilAck(legContext(ctx, ''), tx, out, () => { if (!this.#over) this.#host.endCall(`no ACK for a relayed ${tx.method}`); }));
-      }
-      // the other leg's dialog is gone (no answer, 408, 481): the call cannot go on (RFC 3261 §12.2.1.2);
-      // once the link is over (hung up, transferred), the call is someone else's business
-      if (dialogGone(response) && !this.#over) this.#host.endCall(`no answer from the ${to} to a relayed ${tx.method}`);
-    }).catch((e: unknown) => this.#host.crash(e, `relayed ${tx.method}`));
+    // SDP towards the parent keeps the parent's origin line (RFC 4566 §5.2, RFC 3264 §8)
+    const keepOrigin = (body: Uint8Array | undefined): Uint8Array | undefined => parent.origin.apply(body);
+    this.#relay.forward(tx, request, to === 'parent'
+      ? { from: 'child', to: parent, toName: 'parent', requestBody: keepOrigin }
+      : { from: 'parent', to: this.child.uac, toName: 'child', responseBody: keepOrigin });
   }
 }
-

@@ -8,14 +8,16 @@ import type { MessageView } from '../wasm/message-view.js';
 import type { HeaderField } from '../sip/message.js';
 import { newCallId, newTag } from '../sip/ids.js';
 import { validateSipTarget } from '../sip/sip-target.js';
+import { sipUriHostPort, unbracket, withoutUriParams, NO_URI_LIMITS } from '../sip/uri.js';
 import { UacLeg } from '../dialog/uac-leg.js';
+import { uriOf } from '../dialog/target.js';
 import { legContext } from '../dialog/leg-context.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { ControlResult, OriginateRequest } from './control.js';
 import type { CallContext } from './context.js';
 import { OutboundParent } from './parent.js';
-import { API_VERSION } from './params.js';
+import { API_VERSION, sipHost, sipUser } from './params.js';
 import { newCallRecord, type CallRecord, type CallStatus } from './record.js';
 import { holdOffer } from './sdp.js';
 import { CallSession } from './session.js';
@@ -44,12 +46,14 @@ export function originate(ctx: CallContext, request: OriginateRequest): Promise<
   const checked = validateSipTarget(ctx.parser, request.to);
   if (!checked.ok) return Promise.resolve({ ok: false, error: { code: 21210, message: `To "${request.to}" is not a valid SIP URI: ${checked.error.message}`, status: 400 } });
   if (!request.url && !request.twiml) return Promise.resolve({ ok: false, error: { code: 21205, message: 'Url or Twiml is required', status: 400 } });
-  const host = checked.host.replace(/^\[|\]$/g, '');
+  const host = unbracket(checked.host);
   const destination = { transport: checked.transport, host, port: checked.effectivePort };
   const contact = ctx.contactFor(destination.transport);
-  const ourHost = /@([^>;]+)/.exec(contact)?.[1] ?? '127.0.0.1';
-  const ip = ourHost.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const fromUser = /^sips?:([^@;?]+)@/i.exec(request.from)?.[1] ?? request.from.replace(/[^A-Za-z0-9+\-_.,]/g, '') ?? 'patchbay';
+  const ourUri = uriOf(contact);
+  const ourHost = sipUriHostPort(ctx.parser, ourUri, NO_URI_LIMITS) ?? '127.0.0.1';
+  const ip = unbracket(sipHost(ctx.parser, ourUri) || '127.0.0.1');
+  // From: a SIP URI's user, else the From as a number (a phone number or a client name)
+  const fromUser = sipUser(ctx.parser, request.from) ?? request.from.replace(/[^A-Za-z0-9+\-_.,]/g, '');
   const sid = newSid('CA');
   const callId = newCallId();
   const now = Date.now();
@@ -85,7 +89,7 @@ export function originate(ctx: CallContext, request: OriginateRequest): Promise<
   };
   const uac = new UacLeg(
     legContext(ctx, contact, { credentials: request.sipAuthUsername ? { username: request.sipAuthUsername, password: request.sipAuthPassword ?? '' } : undefined }),
-    { method: 'INVITE', uri: checked.uri.replace(/;(region|edge)=[^;?]*/gi, ''), headers, body: holdOffer(ip) },
+    { method: 'INVITE', uri: withoutUriParams(ctx.parser, checked.uri, ['region', 'edge']), headers, body: holdOffer(ip) },
     destination,
     {
       provisional: () => {

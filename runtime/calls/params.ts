@@ -3,6 +3,8 @@
  * standard voice parameters, the SIP ones and the Timestamp format.
  */
 import type { MessageView } from '../wasm/message-view.js';
+import type { WasmParser } from '../wasm/parser.js';
+import { readSipUri, NO_URI_LIMITS } from '../sip/uri.js';
 import type { CallRecord } from './record.js';
 
 /** Twilio's API version, sent as ApiVersion and X-Twilio-ApiVersion. */
@@ -87,14 +89,14 @@ export function rfc2822(ms: number): string {
   return `${DAYS[d.getUTCDay()]}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
-/** The host of a SIP URI (`sip:bob@example.com:5060;x` → `example.com`). */
-export function sipHost(uri: string): string {
-  const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(uri.trim());
-  return m ? m[1]! : '';
+/** The host of a sip:/sips: URI as written (`sip:bob@example.com:5060;x` → `example.com`), '' when it is not one. */
+export function sipHost(parser: WasmParser, uri: string): string {
+  const r = readSipUri(parser, uri.trim(), NO_URI_LIMITS);
+  return r.ok && r.host !== null ? r.host : '';
 }
 
-/** The user part of a SIP URI, or undefined. */
-export function sipUser(uri: string): string | undefined {
-  const m = /^sips?:([^@;?]+)@/i.exec(uri.trim());
-  return m ? m[1] : undefined;
+/** The user part of a sip:/sips: URI as written (percent escapes kept), or undefined. */
+export function sipUser(parser: WasmParser, uri: string): string | undefined {
+  const r = readSipUri(parser, uri.trim(), NO_URI_LIMITS);
+  return r.ok && r.scheme !== 'tel' ? r.user ?? undefined : undefined;
 }

@@ -9,6 +9,7 @@ import type { ChildLeg } from './child.js';
 import type { CallContext } from './context.js';
 import type { Params } from './params.js';
 import type { CallRecord } from './record.js';
+import { END, runVerbs, type VerbHost } from './runner.js';
 
 /** Cannot `<Dial>` from a child's screening TwiML. */
 const DIAL_IN_SCREENING = 13201;
@@ -22,24 +23,36 @@ export interface ScreeningHost {
   sleep(ms: number): Promise<void>;
 }
 
+/** Where the next screening document comes from. */
+interface ScreeningSource {
+  url: string;
+  method: 'GET' | 'POST';
+  params: Params;
+}
+
 /** Screening: run `url`'s TwiML for the child; `<Hangup>`/`<Reject>` decline it, `<Dial>` is refused (13201). */
 export async function screenChild(host: ScreeningHost, child: ChildLeg, url: string, method: 'GET' | 'POST'): Promise<boolean> {
   const extra: Params = child.answeredParams();
-  let source: { url: string; method: 'GET' | 'POST'; params: Params } | undefined = { url, method, params: extra };
+  let declined = false;
+  const verbHost: VerbHost<ScreeningSource> = {
+    get stopped() { return !child.live || host.ended(); },
+    resolve: (u) => host.resolve(u),
+    sleep: (ms) => host.sleep(ms),
+    hangup: () => { declined = true; },
+    reject: () => { declined = true; },
+    redirect: (u, m) => ({ url: u, method: m, params: extra }),
+    dial: () => {
+      host.ctx.alert(child.sid, 'error', DIAL_IN_SCREENING, `${url}: <Dial> is not allowed in the screening TwiML of a dialled party`);
+      declined = true;
+      return Promise.resolve(END);
+    },
+  };
+  let source: ScreeningSource | undefined = { url, method, params: extra };
   for (let n = 0; source && n < 10; n++) {
     const doc: { ok: true; verbs: Verb[] } | { ok: false; code: number; message: string } | undefined = await host.fetch(source.url, source.method, source.params, child.record);
     if (!doc || !doc.ok) return false;
-    source = undefined;
-    for (const verb of doc.verbs) {
-      if (!child.live || host.ended()) return false;
-      if (verb.kind === 'hangup' || verb.kind === 'reject') return false;
-      if (verb.kind === 'dial') {
-        host.ctx.alert(child.sid, 'error', DIAL_IN_SCREENING, `${url}: <Dial> is not allowed in the screening TwiML of a dialled party`);
-        return false;
-      }
-      if (verb.kind === 'pause') await host.sleep(verb.length * 1000);
-      if (verb.kind === 'redirect') { source = { url: host.resolve(verb.url), method: verb.method, params: extra }; break; }
-    }
+    source = await runVerbs(doc.verbs, verbHost);
+    if (declined) return false;
   }
   return child.live && !host.ended();
 }

@@ -5,6 +5,10 @@
  * that is re-INVITEd to a new party still sees one session whose version
  * goes up (RFC 3264 §8).
  */
+import type { WasmParser } from '../wasm/parser.js';
+import { unbracket } from '../sip/uri.js';
+import { uriOf } from '../dialog/target.js';
+import { sipHost } from './params.js';
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -31,10 +35,9 @@ function mediaSections(sdp: string): string[][] {
   return sections;
 }
 
-/** The address our made-up SDP (hold) names: the host of our Contact, without IPv6 brackets. */
-export function mediaIpOf(contact: string): string {
-  const host = /@(\[[^\]]+\]|[^:;>]+)/.exec(contact)?.[1] ?? '127.0.0.1';
-  return host.replace(/^\[|\]$/g, '');
+/** The address our made-up SDP (hold) names: the host of our Contact, without IPv6 brackets (127.0.0.1 when it has none). */
+export function mediaIpOf(parser: WasmParser, contact: string): string {
+  return unbracket(sipHost(parser, uriOf(contact)) || '127.0.0.1');
 }
 
 /**

@@ -9,16 +9,17 @@
  * a bridge's handlers: a fault ends that bridge alone (see fault.ts).
  */
 import type { MessageView } from '../wasm/message-view.js';
-import type { HeaderField, OutgoingResponse } from '../sip/message.js';
+import type { HeaderField } from '../sip/message.js';
 import { newCallId, newTag } from '../sip/ids.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 import type { TransportLayer } from '../transport/layer.js';
 import type { TransactionLayer } from '../transaction/layer.js';
 import type { ServerTx } from '../transaction/server-tx.js';
 import type { DigestCredentials } from '../auth/digest-client.js';
-import { UasLeg, retransmitUntilAck } from './uas-leg.js';
+import { UasLeg } from './uas-leg.js';
 import { UacLeg } from './uac-leg.js';
 import { legContext } from './leg-context.js';
+import { InDialogRelay, bodyOf } from './relay.js';
 import type { DialogHandler, DialogRegistry } from './registry.js';
 import { destinationOf } from './target.js';
 import { attempt, type FaultSink } from './fault.js';
@@ -41,26 +42,8 @@ export interface BridgeContext {
   onFault?(bridge: Bridge, error: unknown, where: string): void;
 }
 
-/** Headers carried from one leg's in-dialog request to the other's. */
-const RELAYED = ['content-type', 'event', 'subscription-state', 'refer-to', 'referred-by', 'info-package', 'replaces', 'supported', 'require', 'session-expires', 'min-se'];
-
-function relayedHeaders(view: MessageView): HeaderField[] {
-  const out: HeaderField[] = [];
-  for (let i = 0; i < view.headerCount; i++) {
-    const name = view.headerName(i);
-    if (RELAYED.includes(name.toLowerCase()) || /^x-/i.test(name)) out.push([name, view.valueAt(i) ?? '']);
-  }
-  return out;
-}
-
-function bodyOf(view: MessageView): Uint8Array | undefined {
-  return view.bodyLength > 0 ? view.body.slice() : undefined;
-}
-
-/** True when the answer to an in-dialog request means the dialog is over (RFC 3261 §12.2.1.2: 408, 481, or none at all). */
-export function dialogGone(response: MessageView | undefined): boolean {
-  return !response || response.statusCode === 408 || response.statusCode === 481;
-}
+/** Re-exported for the call layer's dial, which reads it from here. */
+export { dialogGone } from './relay.js';
 
 /** One bridged call. */
 export class Bridge implements DialogHandler {
@@ -71,7 +54,7 @@ export class Bridge implements DialogHandler {
   #timedOut = false;
   #cancelled = false;
   #ended = false;
-  #pendingAcks = new Map<'a' | 'b', () => void>();
+  #relay: InDialogRelay<'a' | 'b'>;
   #fault: FaultSink;
 
   /**
@@ -82,6 +65,12 @@ export class Bridge implements DialogHandler {
     this.#ctx = ctx;
     const onSendError = (error: unknown, what: string): void => ctx.onFault?.(this, error, `sending ${what}`);
     this.#fault = (error, where) => this.#faulted(error, where);
+    this.#relay = new InDialogRelay({
+      stack: ctx,
+      contactFor: (transport) => ctx.contactFor(transport),
+      end: (reason) => this.hangup(reason),
+      fault: this.#fault,
+    });
     const invite = tx.request;
     this.a = new UasLeg(legContext(ctx, ctx.contactFor(tx.source.transport), { onSendError }), tx, newTag());
     const destination = destinationOf(target) ?? { transport: 'udp' as const, host: '127.0.0.1', port: 5060 };
@@ -205,19 +194,7 @@ export class Bridge implements DialogHandler {
       void (side === 'a' ? this.#byeB() : this.a.request('BYE')).then(() => this.#end());
       return;
     }
-    const other = side === 'a' ? this.b : this.a;
-    void other.request(tx.method, { headers: relayedHeaders(request), body: bodyOf(request) }).then((response) => this.#guard(`relayed ${tx.method}`, () => {
-      const status = response?.statusCode ?? 408;
-      const headers: HeaderField[] = response ? relayedHeaders(response) : [];
-      if (tx.method === 'INVITE' || tx.method === 'UPDATE') headers.push(['Contact', this.#ctx.contactFor(tx.source.transport)]);
-      const out: OutgoingResponse = tx.createResponse(status, response?.reason ?? 'Request Timeout', { headers, body: response ? bodyOf(response) : undefined });
-      tx.respond(out);
-      if (tx.method === 'INVITE' && status >= 200 && status < 300) {
-        this.#pendingAcks.set(side, retransmitUntilAck(legContext(this.#ctx, ''), tx, out, () => this.hangup('no ACK for a re-INVITE')));
-      }
-      // the other leg's dialog is gone (no answer, 408, 481): the call cannot go on (RFC 3261 §12.2.1.2)
-      if (dialogGone(response)) this.hangup(`no answer to an in-dialog ${tx.method}`);
-    }));
+    this.#relay.forward(tx, request, side === 'a' ? { from: 'a', to: this.b, toName: 'target' } : { from: 'b', to: this.a, toName: 'caller' });
   }
 
   #byeB(): Promise<unknown> {
@@ -236,8 +213,7 @@ export class Bridge implements DialogHandler {
       this.a.acked();
       this.b.completeAck(bodyOf(ack), ack.header('Content-Type'));
     }
-    this.#pendingAcks.get(side)?.();
-    this.#pendingAcks.delete(side);
+    this.#relay.acked(side);
   }
 
   /** A 2xx retransmission from the target (our ACK was lost). */
@@ -271,8 +247,7 @@ export class Bridge implements DialogHandler {
     this.#ended = true;
     this.#clearRing();
     this.a.dispose();
-    for (const stop of this.#pendingAcks.values()) stop();
-    this.#pendingAcks.clear();
+    this.#relay.close();
     this.#ctx.registry.remove(this.a.dialog);
     if (this.b.dialog) this.#ctx.registry.remove(this.b.dialog);
     this.#ctx.onEnded(this);

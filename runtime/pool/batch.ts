@@ -12,6 +12,7 @@
  */
 import type { ParserLimits, WasmParser } from '../wasm/parser.js';
 import { copyRecords, entryBytes, recordSlots } from '../wasm/batch-layout.js';
+import { E_ARGUMENT } from '../wasm/abi.generated.js';
 
 /** Name of the worker export that parses a batch (piscina named task). */
 export const PARSE_BATCH_TASK = 'parseBatch';
@@ -38,8 +39,6 @@ export interface ParseTask {
   result: SharedArrayBuffer;
 }
 
-/** ABI error code E_ARGUMENT (runtime/wasm/abi.ts ERRORS): the batch itself is malformed. */
-const E_ARGUMENT = -39;
 
 /** @return the little-endian u32 at `p`. */
 function readLength(bytes: Uint8Array, p: number): number {

@@ -16,14 +16,12 @@ import { compileModule, type Flavour } from '../wasm/load.js';
 import { DEFAULT_LIMITS, type ParserLimits } from '../wasm/parser.js';
 import { effectiveLimits, type BatchResult, type ParseEngine } from '../wasm/engine.js';
 import { RecordBatch } from '../wasm/record-batch.js';
+import { IN_CAP } from '../wasm/abi.generated.js';
 import {
   ESTIMATED_SLOTS_PER_MESSAGE, entryBytes, maxRecordSlots, packEntries, packedLength,
 } from '../wasm/batch-layout.js';
 import { BufferPool, PARSE_BATCH_TASK, type ParseTask, type SharedBuffer, type WorkerInit } from './batch.js';
 import { PoolBatchError, PoolBusyError, PoolClosedError, PoolWorkerMissingError } from './errors.js';
-
-/** IN capacity of the module (assembly/abi.ts IN_CAP): bounds the message size. */
-const IN_CAP = 1 << 20;
 
 /** Most messages per task: bounds a result buffer to about 4 MB; bigger batches run as several tasks. */
 const MAX_TASK_MESSAGES = 4096;

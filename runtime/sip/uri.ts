@@ -53,6 +53,7 @@ const E_SCHEME = -36;
 const E_ARGUMENT = -39;
 const SCHEMES = ['', 'sip', 'sips', 'tel'] as const;
 const utf8 = new TextEncoder();
+const text8 = new TextDecoder();
 
 /**
  * Read a SIP, SIPS or tel URI (an addr-spec: no display name, no angle
@@ -105,4 +106,41 @@ export function unbracket(host: string): string {
 export function sipUriHost(parser: WasmParser, text: string, limits?: SipUriLimits): string | undefined {
   const r = readSipUri(parser, text, limits);
   return r.ok && r.host !== null ? r.host : undefined;
+}
+
+/**
+ * `host[:port]` of a sip:/sips: URI as written (IPv6 brackets kept), as it
+ * goes after the `@` of another URI, or undefined when `text` is not a
+ * sip:/sips: URI (or is over the limits).
+ */
+export function sipUriHostPort(parser: WasmParser, text: string, limits?: SipUriLimits): string | undefined {
+  const r = readSipUri(parser, text, limits);
+  if (!r.ok || r.host === null) return undefined;
+  return r.port === null ? r.host : `${r.host}:${r.port}`;
+}
+
+/**
+ * `text` without the URI parameters named in `names` (lower case; names
+ * compare case-insensitively, RFC 3261 §19.1.4), everything else as
+ * written; `text` unchanged when it is not a sip:/sips: URI.
+ * Used to keep parameters meant for us (Twilio's `region`, `edge`) out of
+ * the Request-URI we send.
+ */
+export function withoutUriParams(parser: WasmParser, text: string, names: readonly string[]): string {
+  const r = readSipUri(parser, text, NO_URI_LIMITS);
+  if (!r.ok || r.scheme === 'tel') return text;
+  const out = parser.out;
+  const paramsLen = out[U.PARAMS_LEN]!;
+  if (paramsLen < 0) return text;
+  // spans are byte offsets: slice the UTF-8 bytes, not the string
+  const bytes = utf8.encode(text);
+  const start = out[U.PARAMS_START]!;
+  const kept: string[] = [];
+  for (const param of text8.decode(bytes.subarray(start, start + paramsLen)).split(';')) {
+    const eq = param.indexOf('=');
+    if (!names.includes((eq < 0 ? param : param.slice(0, eq)).toLowerCase())) kept.push(param);
+  }
+  const head = text8.decode(bytes.subarray(0, start - 1));
+  const tail = text8.decode(bytes.subarray(start + paramsLen));
+  return head + kept.map((p) => `;${p}`).join('') + tail;
 }

@@ -1,56 +1,31 @@
 /**
- * Mirror of assembly/abi.ts and assembly/errors.ts: the numeric contract with
- * the WASM module, plus the readable side of every error code. Browser-safe
- * (no Node imports). test/unit/assembly/abi.test.ts checks it against the
- * AssemblyScript sources.
+ * The runtime's view of the WASM ABI: the numbers come from
+ * abi.generated.ts (written from assembly/abi.ts and assembly/errors.ts by
+ * scripts/gen-abi.mjs); this file adds the readable side (error messages,
+ * SIP statuses, Twilio codes, enumeration names). Browser-safe (no Node
+ * imports).
  */
 
-/** Must equal the module's abi_version(). */
-export const ABI_VERSION = 3;
+import * as G from './abi.generated.js';
 
-/** Message record slots (see assembly/abi.ts for each field's meaning). */
-export const M = {
-  STATUS: 0, ERROR_OFFSET: 1, KIND: 2, METHOD_ID: 3, STATUS_CODE: 4, METHOD_START: 5,
-  METHOD_LEN: 6, RURI_START: 7, RURI_LEN: 8, REASON_START: 9, REASON_LEN: 10,
-  BODY_START: 11, BODY_LEN: 12, MESSAGE_LEN: 13, HEADER_COUNT: 14, CSEQ_NUMBER: 15,
-  CSEQ_METHOD_ID: 16, FLAGS: 17, CONTENT_LENGTH: 18, IDX_VIA: 19, IDX_FROM: 20, IDX_TO: 21,
-  IDX_CALL_ID: 22, IDX_CSEQ: 23, IDX_CONTACT: 24, IDX_REFER_TO: 25, BRANCH_START: 26,
-  BRANCH_LEN: 27, FROM_TAG_START: 28, FROM_TAG_LEN: 29, TO_TAG_START: 30, TO_TAG_LEN: 31,
-  CSEQ_METHOD_START: 32, CSEQ_METHOD_LEN: 33, REFER_TO_COUNT: 34, MAX_FORWARDS: 35,
-  ESCAPED_CTL_OFFSET: 36, ESCAPED_CTL_ENTRY: 37, HEADERS: 40,
-} as const;
+/** Must equal the module's abi_version(). */
+export const ABI_VERSION = G.ABI_VERSION;
+
+/** Message record slots, message flags (M.FLAGS), URI record slots and flags: assembly/abi.ts's M_*, F_*, U_*, UF_* (see there for each field). */
+export { M, F, U, UF } from './abi.generated.js';
 
 /** Header entry: [id, nameStart, nameLen, valueStart, valueLen, flags]. */
-export const H_SIZE = 6;
-export const HF_FOLDED = 1;
-export const HF_LIST_ITEM = 2;
-
-/** Message flags (M.FLAGS). */
-export const F = {
-  NO_MAX_FORWARDS: 1, NO_BRANCH: 2, RFC2543_BRANCH: 4, NO_CONTENT_LENGTH: 8,
-  TRAILING_BYTES: 16, FOLDED: 32, BARE_LF: 64, NO_BLANK_LINE: 128, NO_FROM_TAG: 256,
-  SIP_URI: 512, BAD_DATE: 1024, NON_ASCII: 2048, ESCAPED_CTL: 4096,
-} as const;
-
-/** URI record slots (parse_uri, validate_sip_target, extract_refer_to). */
-export const U = {
-  STATUS: 0, ERROR_OFFSET: 1, SCHEME: 2, USER_START: 3, USER_LEN: 4, PASSWORD_START: 5,
-  PASSWORD_LEN: 6, HOST_START: 7, HOST_LEN: 8, PORT: 9, PARAMS_START: 10, PARAMS_LEN: 11,
-  HEADERS_START: 12, HEADERS_LEN: 13, HOST_KIND: 14, TRANSPORT: 15, URI_START: 16,
-  URI_LEN: 17, DISPLAY_START: 18, DISPLAY_LEN: 19, HPARAMS_START: 20, HPARAMS_LEN: 21,
-  TAG_START: 22, TAG_LEN: 23, REGION: 24, EFFECTIVE_PORT: 25, URI_HEADER_COUNT: 26,
-  REPLACES_INDEX: 27, FLAGS: 28, URI_HEADERS: 32,
-} as const;
-export const UH_SIZE = 4;
-export const MAX_URI_HEADERS = 32;
-/** U.FLAGS bits. */
-export const UF = { IMPLIED_SCHEME: 1 } as const;
+export const H_SIZE = G.H_SIZE;
+export const HF_FOLDED = G.HF_FOLDED;
+export const HF_LIST_ITEM = G.HF_LIST_ITEM;
+export const UH_SIZE = G.UH_SIZE;
+export const MAX_URI_HEADERS = G.MAX_URI_HEADERS;
 /** `<Sip>` target and Refer-To limits (bytes). */
-export const SIP_TARGET_MAX_URI = 254;
-export const SIP_TARGET_MAX_HEADERS_PART = 1023;
-export const REFER_TO_MAX = 256;
+export const SIP_TARGET_MAX_URI = G.SIP_TARGET_MAX_URI;
+export const SIP_TARGET_MAX_HEADERS_PART = G.SIP_TARGET_MAX_HEADERS_PART;
+export const REFER_TO_MAX = G.REFER_TO_MAX;
 /** OUT slot of the URI record extract_refer_to writes (the message record stays at slot 0). */
-export const REFER_RECORD_SLOT = 1 << 19;
+export const REFER_RECORD_SLOT = G.REFER_RECORD_SLOT;
 
 export const SCHEMES = ['', 'sip', 'sips', 'tel', 'other'] as const;
 export const TRANSPORTS = ['', 'udp', 'tcp', 'tls', 'sctp', 'ws', 'wss', 'other'] as const;
@@ -58,13 +33,10 @@ export const HOST_KINDS = ['', 'hostname', 'ipv4', 'ipv6'] as const;
 /** Twilio <Sip> regions; index = U.REGION value (0 = not given, us1 applies). */
 export const REGIONS = ['', 'us1', 'us2', 'ie1', 'de1', 'sg1', 'jp1', 'br1', 'au1'] as const;
 
-/** Method ids (index = id, 0 = extension). Mirrors assembly/parse/methods.ts. */
-export const METHOD_NAMES = [
-  '', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE',
-  'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
-] as const;
+/** Method ids (index = id, 0 = extension), from assembly/parse/methods.ts. */
+export const METHOD_NAMES = G.METHOD_NAMES;
 
-/** Header ids (index = id, 0 = extension). Mirrors assembly/parse/header-names.ts. */
+/** Header ids (index = id, 0 = extension): assembly/parse/header-names.ts's table in canonical case (the contract test compares them). */
 export const HEADER_NAMES = [
   '', 'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Content-Length',
   'Content-Type', 'Max-Forwards', 'Route', 'Record-Route', 'Supported', 'Subject',
@@ -100,7 +72,7 @@ export interface AbiErrorInfo {
 const e = (code: number, name: string, message: string, sipStatus: number, twilioCode?: number): AbiErrorInfo =>
   ({ code, name, message, sipStatus, twilioCode });
 
-/** Every error code of assembly/errors.ts (index = -code). */
+/** Every error code of assembly/errors.ts (index = -code): its readable side (the contract test checks codes and names against abi.generated.ts). */
 export const ERRORS: readonly AbiErrorInfo[] = [
   e(0, 'OK', 'no error', 200),
   e(-1, 'E_TRUNCATED', 'message ends before the end of its headers or body', 400),

@@ -8,9 +8,10 @@
  * first byte of its own message.
  */
 import { M, H_SIZE } from './abi.js';
+import { HARD_MAX_HEADERS as MODULE_MAX_HEADERS } from './abi.generated.js';
 
 /** Largest header count the module accepts (assembly/abi.ts HARD_MAX_HEADERS). */
-export const HARD_MAX_HEADERS = 1024;
+export const HARD_MAX_HEADERS = MODULE_MAX_HEADERS;
 
 /** @return the bytes one entry of `len` message bytes takes in IN (length word + padding). */
 export function entryBytes(len: number): number {

@@ -22,12 +22,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { startSipp, sippSuiteEnabled, type SippProcess, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { waitForValue } from '../support/wait.js';
 
 const ACCOUNT_SID = `AC${'e2e0'.repeat(8)}`;
 const AUTH_TOKEN = 'e2e-api-token';
-const BASE = fixedPortBase(13000);
+const BASE = e2ePorts(import.meta.url).base;
 
 
 describe.skipIf(!sippSuiteEnabled())('REST API against the real daemon (twilio client → Patchbay → SIPp UAS)', () => {

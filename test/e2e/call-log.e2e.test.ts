@@ -6,13 +6,14 @@
  * defaults' case). Real daemon, real SIPp, JSON logs read from stderr.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSipp, sippSuiteEnabled, haveSipp, describeRun, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type WebApp } from '../support/web-app.js';
 import { listening } from './ready.js';
 
 const enabled = sippSuiteEnabled();
-const BASE = fixedPortBase(18000);
+const BASE = e2ePorts(import.meta.url).base;
 
 type LogLine = Record<string, unknown>;
 

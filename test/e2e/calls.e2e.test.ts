@@ -6,12 +6,13 @@
  * failure, not a skip).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startLossyRelay } from './lossy-relay.js';
 
 const enabled = sippSuiteEnabled();
-const BASE = fixedPortBase(11000);
+const BASE = e2ePorts(import.meta.url).base;
 
 interface CallCase {
   uac: string;

@@ -10,12 +10,12 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
-import { portBase } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { waitFor } from '../support/sockets.js';
 import { corpusBytes } from '../support/wasm.js';
 
-const base = portBase(700);
+const base = e2ePorts(import.meta.url).base;
 const SIP = base;
 const CALLEE = base + 1;
 const CALLER = base + 2;

@@ -27,15 +27,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { portBase, startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
+import { startSipp, sippSuiteEnabled, type SippProcess } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startWebApp, type AppRequest, type WebApp } from '../support/web-app.js';
 import { waitForValue } from '../support/wait.js';
 
 const { VoiceResponse } = twilio.twiml;
 const ACCOUNT = `AC${'c4a5'.repeat(8)}`;
 const TOKEN = 'e2e-crash-token';
-/** Below the ephemeral range (a client socket's port cannot take a listener's), moved by PATCHBAY_TEST_PORT_SHIFT. */
-const BASE = portBase(700);
+/** Its range of test/e2e/ports.ts (below the ephemeral range, moved by PATCHBAY_TEST_PORT_SHIFT). */
+const BASE = e2ePorts(import.meta.url).base;
 const SIP_PORT = BASE;
 const HTTP_PORT = BASE + 1;
 const UAS_ANSWER = BASE + 2;

@@ -6,14 +6,15 @@
  */
 import { describe, it, expect } from 'vitest';
 import { createSocket } from 'node:dgram';
-import { startSipp, sippSuiteEnabled, describeRun, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, describeRun } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess } from './daemon.js';
 import { waitUntil } from './ready.js';
 import { startWebApp } from '../support/web-app.js';
 import { startTestUa } from './test-ua.js';
 
 const enabled = sippSuiteEnabled();
-const SIP = fixedPortBase(13100);
+const SIP = e2ePorts(import.meta.url).base;
 const UAS = SIP + 1;
 const UAC = SIP + 2;
 const UAC2 = SIP + 3;

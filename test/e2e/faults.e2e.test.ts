@@ -13,13 +13,14 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSipp, sippSuiteEnabled, describeRun, portBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, describeRun } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp } from '../support/web-app.js';
 import { startTestUa } from './test-ua.js';
 
 const enabled = sippSuiteEnabled();
-const SIP = portBase(800);
+const SIP = e2ePorts(import.meta.url).base;
 const UA = SIP + 1;
 const CALLER = SIP + 2;
 const TOKEN = 'faults-token-0123456789abcdef';

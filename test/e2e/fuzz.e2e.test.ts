@@ -10,14 +10,15 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../support/wasm.js';
-import { startSipp, sippSuiteEnabled, haveSipp, portBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { waitUntil } from './ready.js';
 
 const enabled = sippSuiteEnabled();
 /** A fixed seed, so that a failure here replays with `npm run fuzz:daemon -- --seed` (PATCHBAY_FUZZ_SEED overrides it). */
 const SEED = Number(process.env.PATCHBAY_FUZZ_SEED ?? 0x14f022);
-const BASE = portBase(700);
+const BASE = e2ePorts(import.meta.url).base;
 
 /** Runs dist/bench/fuzz/run.js and returns its exit code, output and JSON verdict. */
 function runFuzzer(args: string[]): Promise<{ code: number | null; output: string; verdict: { ok: boolean; failures: string[] } | undefined }> {

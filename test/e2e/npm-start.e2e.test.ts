@@ -10,9 +10,9 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/wasm.js';
-import { fixedPortBase } from './sipp.js';
+import { e2ePorts } from './ports.js';
 
-const BASE = fixedPortBase(18100);
+const BASE = e2ePorts(import.meta.url).base;
 
 /** True when nothing holds `port` on 127.0.0.1 for UDP and TCP. */
 async function portFree(port: number, kind: 'udp' | 'tcp'): Promise<boolean> {

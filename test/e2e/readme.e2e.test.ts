@@ -18,14 +18,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { haveSipp, sippSuiteEnabled, fixedPortBase } from './sipp.js';
+import { haveSipp, sippSuiteEnabled } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { readmeBlock } from '../support/readme.js';
 import { portBound } from './ready.js';
 import { ROOT } from '../support/wasm.js';
 import { waitUntil } from '../support/wait.js';
 
 const enabled = sippSuiteEnabled();
-const BASE = fixedPortBase(18200);
+const BASE = e2ePorts(import.meta.url).base;
 
 /** A command line of the README, started. */
 interface Started {

@@ -138,24 +138,3 @@ function readStats(file: string): { successful: number; failed: number } {
   const col = (name: string): number => Number(last[head.indexOf(name)] ?? 0);
   return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
 }
-
-/**
- * A test file's fixed port base, moved by PATCHBAY_TEST_PORT_SHIFT. Bases stay
- * below Linux's ephemeral range (32768-60999): a port there can be taken at
- * any moment by an outgoing connection (a webhook, SIPp over TCP) and make the
- * daemon's bind fail.
- */
-export function fixedPortBase(base: number): number {
-  return base + Number(process.env.PATCHBAY_TEST_PORT_SHIFT ?? '0');
-}
-
-/**
- * Free UDP+TCP port pairs for a test file, from a base derived from the worker
- * id. PATCHBAY_TEST_PORT_SHIFT moves the whole range, so two checkouts can run
- * their e2e suites side by side on one machine.
- */
-export function portBase(offset: number): number {
-  const worker = Number(process.env.VITEST_POOL_ID ?? '1');
-  const shift = Number(process.env.PATCHBAY_TEST_PORT_SHIFT ?? '0');
-  return 20000 + shift + worker * 1000 + offset;
-}

@@ -8,10 +8,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
-import { portBase } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { waitFor } from '../support/sockets.js';
 
-const SIP = portBase(900);
+const SIP = e2ePorts(import.meta.url).base;
 const HTTP = SIP + 5;
 
 interface Client { socket: Socket; received(): string; closed(): boolean }

@@ -10,7 +10,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSipp, sippSuiteEnabled, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { listening } from './ready.js';
 import { selfSignedWithOpenssl } from '../support/tls-cert.js';
@@ -18,7 +19,7 @@ import { startWebApp, type WebApp } from '../support/web-app.js';
 import twilio from 'twilio';
 
 const enabled = sippSuiteEnabled();
-const SIP = fixedPortBase(12000);
+const SIP = e2ePorts(import.meta.url).base;
 const TLS = SIP + 1;
 const UAS = SIP + 2;
 const UAC = SIP + 3;

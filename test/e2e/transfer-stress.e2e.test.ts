@@ -7,12 +7,13 @@
  * being connected to the target (BENCHMARKS.md records them).
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { startSipp, sippSuiteEnabled, haveSipp, describeRun, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type WebApp } from '../support/web-app.js';
 
 const enabled = sippSuiteEnabled();
-const BASE = fixedPortBase(17000);
+const BASE = e2ePorts(import.meta.url).base;
 const CALLS = 500;
 const RATE = 50;
 

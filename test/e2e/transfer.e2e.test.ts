@@ -8,7 +8,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import twilio from 'twilio';
-import { startSipp, sippSuiteEnabled, describeRun, type SippResult, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, describeRun, type SippResult } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import type { DaemonProcess } from './daemon.js';
 import type { WebApp, AppRequest } from '../support/web-app.js';
 import { header, type TestUa, type UaCall } from './test-ua.js';
@@ -16,7 +17,7 @@ import { useTwimlRig } from './twiml-rig.js';
 
 const { VoiceResponse } = twilio.twiml;
 const enabled = sippSuiteEnabled();
-const BASE = fixedPortBase(16000);
+const BASE = e2ePorts(import.meta.url).base;
 const SIP_PORT = BASE;
 const TRANSFEROR = BASE + 11;
 const TARGET = BASE + 12;

@@ -6,11 +6,12 @@
  * as the dialled party over UDP and TCP, hangupOnStar from a SIPp caller's
  * INFO, record= without media, and the webhook conventions (User-Agent,
  * form encoding, a valid X-Twilio-Signature on every request, checked after
- * every test). Ports fixedPortBase(15000) to +99 only; one daemon per configuration.
+ * every test). Ports from its range in ports.ts (100); one daemon per configuration.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import twilio from 'twilio';
-import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, haveSipp, describeRun, type SippResult } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type AppRequest, type WebApp } from '../support/web-app.js';
 import { header, type TestUa } from './test-ua.js';
@@ -18,7 +19,7 @@ import { useTwimlRig } from './twiml-rig.js';
 
 const { VoiceResponse } = twilio.twiml;
 const enabled = sippSuiteEnabled();
-const BASE = fixedPortBase(15000);
+const BASE = e2ePorts(import.meta.url).base;
 const TOKEN = 'test-auth-token-more-0123456789';
 const ACCOUNT = 'ACfedcba9876543210fedcba9876543210';
 /** Nothing listens here: a voice URL on it fails with connection refused. */

@@ -7,7 +7,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import twilio from 'twilio';
-import { startSipp, sippSuiteEnabled, describeRun, type SippResult, fixedPortBase } from './sipp.js';
+import { startSipp, sippSuiteEnabled, describeRun, type SippResult } from './sipp.js';
+import { e2ePorts } from './ports.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon.js';
 import { startWebApp, type WebApp } from '../support/web-app.js';
 import { startTestUa, header, type TestUa } from './test-ua.js';
@@ -15,7 +16,7 @@ import { useTwimlRig } from './twiml-rig.js';
 
 const { VoiceResponse } = twilio.twiml;
 const enabled = sippSuiteEnabled();
-const BASE = fixedPortBase(14000);
+const BASE = e2ePorts(import.meta.url).base;
 const SIP_PORT = BASE;
 const UA1 = BASE + 11;
 const UA2 = BASE + 12;

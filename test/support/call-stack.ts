@@ -10,9 +10,9 @@
  * together touches this function and no test.
  */
 import { CallLayer } from '../../runtime/calls/layer.js';
-import { LiveCalls } from '../../runtime/calls/live.js';
 import type { CallContext } from '../../runtime/calls/context.js';
 import { CallStore } from '../../runtime/calls/store.js';
+import { LiveCalls } from '../../runtime/calls/live.js';
 import { defaultConfig, type TwimlConfig } from '../../runtime/config.js';
 import { DialogRegistry, type DialogHandler } from '../../runtime/dialog/registry.js';
 import { createLogger } from '../../runtime/log.js';
@@ -26,7 +26,7 @@ import { FakeClock } from './fake-clock.js';
 import { loopStack, type LoopStack } from './sip-stack.js';
 import { SipParty } from './sip-party.js';
 import { parserFor } from './wasm.js';
-import { startWebApp, type Reply, type WebApp } from './web-app.js';
+import { startWebApp, type Route, type WebApp } from './web-app.js';
 
 /** Patchbay's address on the loop network. */
 export const PATCHBAY_PORT = 5060;
@@ -41,7 +41,7 @@ export interface LogLine {
 /** Options of {@link startCallStack}. */
 export interface CallStackOptions {
   /** The web app's routes to start with (the voice URL is /voice; /status answers 200). */
-  readonly routes?: Record<string, Reply>;
+  readonly routes?: Record<string, Route>;
   /** TwiML settings over the defaults (voiceUrl, statusCallback and authToken are set by the rig). */
   readonly twiml?: Partial<TwimlConfig>;
   /** SIP timers of every stack (default RFC 3261's). */
@@ -76,6 +76,8 @@ export interface CallStack {
    * stands still and the real event loop runs (the HTTP round trip takes real time). Bounded.
    */
   until(done: () => boolean, what: string): Promise<void>;
+  /** Run (as `until`) until `promise` settles; resolves with its value. */
+  untilResolved<T>(promise: Promise<T>): Promise<T>;
   /** Run until no call, dialog or transaction is left (the daemon's leak check); returns the counts. */
   settle(): Promise<StackStats>;
   stats(): StackStats;
@@ -101,8 +103,7 @@ function startCallLayer(d: LayerDeps): { size: () => number } {
   const layer = new CallLayer({
     transactions: d.pb.tx, transport: d.pb.layer, clock: d.clock, registry: d.registry,
     contactFor: () => `<sip:patchbay@127.0.0.1:${PATCHBAY_PORT};transport=udp>`, store: d.store, webhooks: d.webhooks,
-    parser, parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri })), config: d.config, log: d.log, alert: d.alert,
-    live: new LiveCalls(),
+    parser, parseTwiml: cachedTwimlParser((xml) => parseTwiml(xml, { validateSipUri })), config: d.config, log: d.log, live: new LiveCalls(), alert: d.alert,
   });
   const tx = d.pb.tx;
   tx.onRequest((stx, request) => {
@@ -172,6 +173,12 @@ export async function startCallStack(options: CallStackOptions = {}): Promise<Ca
         if (inFlight > 0) await new Promise((r) => setTimeout(r, 1));
         else await clock.advance(50);
       }
+    },
+    async untilResolved(promise) {
+      let settled = false;
+      const watched = promise.finally(() => { settled = true; });
+      await rig.until(() => settled, 'a request\'s final response');
+      return watched;
     },
     stats,
     async settle() {

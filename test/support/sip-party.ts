@@ -47,7 +47,7 @@ export type AnswerStep =
   | { status: number; reason?: string; headers?: HeaderField[]; sdp?: boolean }
   | { wait: number };
 
-/** How a party answers an in-dialog request: a status (200 by default; a re-INVITE's 200 carries SDP), or nothing. */
+/** How a party answers an in-dialog request: a status (200 by default; a re-INVITE's 2xx carries SDP), or nothing. */
 export type InDialogReply = number | 'none' | ((request: MessageView) => number | 'none');
 
 /** A message as a party received it. */
@@ -286,7 +286,8 @@ export class SipParty {
       const rule = this.replies.get(tx.method) ?? 200;
       const status = typeof rule === 'function' ? rule(request) : rule;
       if (status === 'none') return;
-      const sdp = tx.method === 'INVITE' && status < 300;
+      // a re-INVITE's 2xx carries SDP (the answer, or the offer of a late offer); an UPDATE's only when it brought an offer
+      const sdp = status >= 200 && status < 300 && (tx.method === 'INVITE' || (tx.method === 'UPDATE' && request.bodyLength > 0));
       tx.respond(tx.createResponse(status, undefined, {
         headers: [['Contact', this.contact], ...(sdp ? [['Content-Type', 'application/sdp'] as HeaderField] : [])],
         body: sdp ? sdpOf(this.name, this.stack.address.port, 2) : undefined,

@@ -26,12 +26,15 @@ export interface AppRequest {
 /** How the app answers a path. */
 export type Reply = string | { status?: number; body?: string; contentType?: string; delayMs?: number };
 
+/** A reply, or a function of the request that gives one. */
+export type Route = Reply | ((req: AppRequest) => Reply);
+
 /** A running app. */
 export interface WebApp {
   readonly base: string;
   readonly requests: AppRequest[];
   /** Set or replace what a path answers (a function sees the request). */
-  route(path: string, reply: Reply | ((req: AppRequest) => Reply)): void;
+  route(path: string, reply: Route): void;
   /** Requests to `path`, in arrival order. */
   to(path: string): AppRequest[];
   /** Wait until `path` got `count` requests (bounded). */
@@ -50,8 +53,8 @@ export interface WebAppOptions {
  * @param authToken - the token its signature check uses
  * @param routes - path → reply to start with (more with `route`)
  */
-export async function startWebApp(authToken: string, routes: Record<string, Reply> = {}, options: WebAppOptions = {}): Promise<WebApp> {
-  const table = new Map<string, Reply | ((req: AppRequest) => Reply)>(Object.entries(routes));
+export async function startWebApp(authToken: string, routes: Record<string, Route> = {}, options: WebAppOptions = {}): Promise<WebApp> {
+  const table = new Map<string, Route>(Object.entries(routes));
   const requests: AppRequest[] = [];
   let server: Server | undefined = undefined;
   server = createServer((req, res) => {

@@ -1,82 +1,115 @@
 /**
  * The ABI contract (STYLE.md rule 11): each build exports what
- * runtime/wasm/exports.ts expects, reports ABI_VERSION, and the TypeScript
- * mirror (runtime/wasm/abi.ts) agrees with the AssemblyScript sources.
+ * runtime/wasm/abi.generated.ts declares and reports ABI_VERSION; the
+ * generated file and the README's export table are current with assembly/
+ * (scripts/gen-abi.mjs --check), and the runtime's readable side of the ABI
+ * (error messages, header names) covers what assembly/ defines.
  */
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { FLAVOURS, ROOT } from '../../support/wasm.js';
-import { compileModule } from '../../../runtime/wasm/load.js';
-import { ABI_VERSION, ERRORS, M, U, F, HEADER_NAMES, METHOD_NAMES, H_SIZE, UH_SIZE, MAX_URI_HEADERS } from '../../../runtime/wasm/abi.js';
+import { compileModule, instantiate } from '../../../runtime/wasm/load.js';
+import { ERRORS, HEADER_NAMES, HID } from '../../../runtime/wasm/abi.js';
+import * as G from '../../../runtime/wasm/abi.generated.js';
 
-const src = (rel: string): string => readFileSync(join(ROOT, 'assembly', rel), 'utf8');
+const GEN = join(ROOT, 'scripts', 'gen-abi.mjs');
+const GENERATED = 'runtime/wasm/abi.generated.ts';
 
-/** `export const NAME: type = value` or `export const NAME = value` pairs of an AS file. */
-function constants(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const m of text.matchAll(/export const (\w+)(?::\s*\w+)?\s*=\s*(-?\d+|1 << \d+)\s*;/g)) {
-    const v = m[2]!.includes('<<') ? 1 << Number(m[2]!.split('<<')[1]) : Number(m[2]);
-    out.set(m[1]!, v);
+/** Run the generator on a root; @return exit status and stderr. */
+function gen(root: string, ...args: string[]): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [GEN, ...args, '--root', root], { encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr };
+}
+
+/** A copy of what the generator reads and writes, in a temp dir. */
+function copyRoot(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'patchbay-gen-abi-'));
+  for (const rel of ['assembly', 'asconfig.json', 'README.md', GENERATED]) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    cpSync(join(ROOT, rel), join(dir, rel), { recursive: true });
   }
-  return out;
+  return dir;
 }
-
-/** String literals of `export const NAME: string[] = [ ... ];`. */
-function stringArray(text: string, name: string): string[] {
-  const body = new RegExp(`export const ${name}: string\\[\\] = \\[([\\s\\S]*?)\\];`).exec(text)![1]!;
-  return [...body.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
-}
-
-const EXPORTS = [
-  'memory', 'abi_version', 'in_ptr', 'in_cap', 'out_ptr', 'out_cap', 'set_limits', 'parse_message',
-  'find_message_end', 'parse_batch', 'parse_uri', 'validate_sip_target', 'validate_header_value',
-  'extract_refer_to',
-];
 
 describe.each(FLAVOURS)('WASM exports (%s build)', (flavour) => {
   const mod = compileModule(flavour);
 
-  it('exports exactly the ABI functions', () => {
+  it('exports exactly the functions abi.generated.ts declares', () => {
     const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
-    expect(names).toEqual([...EXPORTS].sort());
+    expect(names).toEqual([...G.WASM_EXPORTS].sort());
   });
 
   it('imports only env.abort', () => {
     expect(WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name}`)).toEqual(['env.abort']);
   });
+
+  it('reports the ABI version of assembly/abi.ts', () => {
+    expect(instantiate(mod).abi_version()).toBe(G.ABI_VERSION);
+  });
 });
 
-describe('TypeScript mirror of the ABI', () => {
-  const abi = constants(src('abi.ts'));
-  const errors = constants(src('errors.ts'));
-
-  it('has the same ABI version', () => expect(abi.get('ABI_VERSION')).toBe(ABI_VERSION));
-
-  it('has the same message record slots and flags', () => {
-    for (const [key, slot] of Object.entries(M)) expect(abi.get(`M_${key}`), key).toBe(slot);
-    for (const [key, bit] of Object.entries(F)) expect(abi.get(`F_${key}`), key).toBe(bit);
-    expect(abi.get('H_SIZE')).toBe(H_SIZE);
+describe('the generated ABI files', () => {
+  it('are current with assembly/ (npm run build rewrites them: commit them with the assembly/ change)', { timeout: 120_000 }, () => {
+    const r = gen(ROOT, '--check');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
-  it('has the same URI record slots', () => {
-    for (const [key, slot] of Object.entries(U)) expect(abi.get(`U_${key}`), key).toBe(slot);
-    expect(abi.get('UH_SIZE')).toBe(UH_SIZE);
-    expect(abi.get('MAX_URI_HEADERS')).toBe(MAX_URI_HEADERS);
-  });
-
-  it('describes every error code, in order', () => {
-    const codes = [...errors.entries()].filter(([n]) => n.startsWith('E_') && n !== 'E_LAST');
-    expect(ERRORS.length - 1).toBe(codes.length);
-    for (const [name, code] of codes) {
-      expect(ERRORS[-code]?.name, name).toBe(name);
-      expect(ERRORS[-code]?.code).toBe(code);
+  it('are reported stale when assembly/ changes without a rebuild, and current once the generator ran', { timeout: 240_000 }, () => {
+    const dir = copyRoot();
+    try {
+      const abi = join(dir, 'assembly', 'abi.ts');
+      writeFileSync(abi, readFileSync(abi, 'utf8').replace('export const M_HEADERS = 40;', '/** A new slot. */\nexport const M_NEW_SLOT = 38;\nexport const M_HEADERS = 40;'));
+      const index = join(dir, 'assembly', 'index.ts');
+      writeFileSync(index, `${readFileSync(index, 'utf8')}\n/**\n * Add two numbers.\n * @return the sum\n */\nexport function add_two(a: i32, b: u32): i32 {\n  return a + <i32>b;\n}\n`);
+      const stale = gen(dir, '--check');
+      expect(stale.status).toBe(1);
+      expect(stale.stderr).toContain(`not current with assembly/: ${GENERATED}, README.md`);
+      expect(gen(dir).status).toBe(0);
+      const generated = readFileSync(join(dir, GENERATED), 'utf8');
+      expect(generated).toContain('/** A new slot. */\nexport const M_NEW_SLOT = 38;');
+      expect(generated).toMatch(/export const M = \{[^}]*\n {2}NEW_SLOT: 38,\n/);
+      expect(generated).toContain('  /** Add two numbers. */\n  add_two(a: number, b: number): number;');
+      expect(generated).toContain("'extract_refer_to', 'add_two'] as const;");
+      expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('| `add_two` | `a: i32`, `b: u32` | `i32`: the sum | Add two numbers. |');
+      expect(gen(dir, '--check')).toEqual({ status: 0, stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(errors.get('E_LAST')).toBe(-(ERRORS.length - 1));
   });
 
-  it('has the same header and method tables', () => {
-    expect(stringArray(src('parse/header-names.ts'), 'HEADER_NAMES')).toEqual(HEADER_NAMES.map((n) => n.toLowerCase()));
-    expect(stringArray(src('parse/methods.ts'), 'METHOD_NAMES')).toEqual([...METHOD_NAMES]);
+  it('refuses what it cannot read with the file and line, and writes nothing', { timeout: 120_000 }, () => {
+    const dir = copyRoot();
+    try {
+      const errors = join(dir, 'assembly', 'errors.ts');
+      const text = readFileSync(errors, 'utf8');
+      const line = text.split('\n').findIndex((l) => l.startsWith('export const E_VIA')) + 1;
+      writeFileSync(errors, text.replace(/export const E_VIA: i32 = -18;/, 'export const E_VIA: i32 = lookup(18);'));
+      const before = readFileSync(join(dir, GENERATED), 'utf8');
+      expect(gen(dir)).toEqual({ status: 1, stderr: `gen-abi: assembly/errors.ts:${line}: cannot evaluate \`lookup(18)\` as a number\n` });
+      expect(readFileSync(join(dir, GENERATED), 'utf8')).toBe(before);
+      const index = join(dir, 'assembly', 'index.ts');
+      writeFileSync(index, `${readFileSync(index, 'utf8')}\nexport function bad(s: string): i32 { return s.length; }\n`);
+      writeFileSync(errors, text);
+      expect(gen(dir).stderr).toMatch(/^gen-abi: assembly\/index\.ts:\d+: bad: parameter s type `string` is not a WASM number type\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the readable side of the ABI (runtime/wasm/abi.ts)', () => {
+  it('describes every error code of assembly/errors.ts, in order', () => {
+    expect(ERRORS.slice(1).map((e) => [e.name, e.code])).toEqual(G.ERROR_CODES.map((e) => [e.name, e.code]));
+    expect(G.E_LAST).toBe(-(ERRORS.length - 1));
+    for (const e of ERRORS) expect(e.message, e.name).not.toBe('');
+  });
+
+  it('has the header table of assembly/ in canonical case, and header ids that index it', () => {
+    expect(HEADER_NAMES.map((n) => n.toLowerCase())).toEqual([...G.HEADER_NAMES]);
+    for (const [key, id] of Object.entries(HID)) expect(HEADER_NAMES[id]?.toUpperCase().replace(/-/g, '_'), key).toBe(key);
   });
 });

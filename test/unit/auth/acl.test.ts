@@ -112,3 +112,70 @@ describe('createAcl errors', () => {
     expect(aclOf([]).match('127.0.0.1')).toBeUndefined();
   });
 });
+
+describe('edge prefixes and IPv4-mapped IPv6', () => {
+  it('0.0.0.0/0 covers every IPv4 peer, mapped ones included, and no IPv6 peer', () => {
+    const acl = aclOf([{ action: 'allow', cidr: '0.0.0.0/0' }]);
+    for (const ip of ['0.0.0.0', '1.2.3.4', '255.255.255.255', '::ffff:1.2.3.4', '::ffff:0.0.0.0']) expect(acl.match(ip), ip).toBe('allow');
+    for (const ip of ['::', '::1', '2001:db8::1', '::ffff:0:1.2.3.4', '64:ff9b::1.2.3.4']) expect(acl.match(ip), ip).toBeUndefined();
+  });
+
+  it('::/0 covers every IPv6 peer and no IPv4 peer, mapped or not (as ::/80, which holds ::ffff:0:0/96)', () => {
+    for (const cidr of ['::/0', '::/80']) {
+      const acl = aclOf([{ action: 'deny', cidr }]);
+      for (const ip of ['::', '::1', '::5']) expect(acl.match(ip), `${cidr} ${ip}`).toBe('deny');
+      for (const ip of ['1.2.3.4', '::ffff:1.2.3.4', '::ffff:0102:0304', '[::ffff:1.2.3.4]']) expect(acl.match(ip), `${cidr} ${ip}`).toBeUndefined();
+    }
+    expect(aclOf([{ action: 'deny', cidr: '::/0' }]).match('fe80::1%eth0')).toBe('deny');
+  });
+
+  it('::ffff:0.0.0.0/96 covers every IPv4 peer; a mapped block shorter than /96 covers none', () => {
+    const all = aclOf([{ action: 'allow', cidr: '::ffff:0.0.0.0/96' }]);
+    for (const ip of ['1.2.3.4', '::ffff:1.2.3.4', '255.255.255.255']) expect(all.match(ip), ip).toBe('allow');
+    expect(all.match('::1')).toBeUndefined();
+    const short = aclOf([{ action: 'allow', cidr: '::ffff:0:0/95' }]);
+    expect(short.match('1.2.3.4')).toBeUndefined();
+    expect(short.match('::ffff:1.2.3.4')).toBeUndefined();
+  });
+
+  it('/32 and /128 are one address; a bare address is the same', () => {
+    const acl = aclOf([{ action: 'allow', cidr: '192.0.2.7/32' }, { action: 'allow', cidr: '2001:db8::7/128' }, { action: 'allow', cidr: '::ffff:198.51.100.9/128' }]);
+    expect(acl.match('192.0.2.7')).toBe('allow');
+    expect(acl.match('::ffff:192.0.2.7')).toBe('allow');
+    expect(acl.match('192.0.2.8')).toBeUndefined();
+    expect(acl.match('192.0.2.6')).toBeUndefined();
+    expect(acl.match('2001:db8::7')).toBe('allow');
+    expect(acl.match('2001:db8:0:0:0:0:0:7')).toBe('allow');
+    expect(acl.match('2001:db8::8')).toBeUndefined();
+    expect(acl.match('198.51.100.9')).toBe('allow');
+    expect(acl.match('::ffff:c633:6409')).toBe('allow');
+    expect(acl.match('198.51.100.10')).toBeUndefined();
+    const bare = aclOf([{ action: 'deny', cidr: '192.0.2.7' }, { action: 'deny', cidr: '2001:db8::7' }]);
+    expect([bare.match('192.0.2.7'), bare.match('192.0.2.8'), bare.match('2001:db8::7'), bare.match('2001:db8::6')]).toEqual(['deny', undefined, 'deny', undefined]);
+  });
+
+  it('ignores IPv6 host bits, and reads entries with brackets, a zone or spaces', () => {
+    const acl = aclOf([{ action: 'allow', cidr: '2001:db8::1/32' }, { action: 'allow', cidr: ' [::1] ' }, { action: 'allow', cidr: 'fe80::1%eth0/64' }]);
+    expect(acl.match('2001:db8:ffff::1')).toBe('allow');
+    expect(acl.match('::1')).toBe('allow');
+    expect(acl.match('fe80::abcd')).toBe('allow');
+    expect(acl.match('fe80:0:0:1::abcd')).toBeUndefined();
+  });
+
+  it('first match wins across alternating allow and deny runs', () => {
+    const acl = aclOf([
+      { action: 'allow', cidr: '10.0.0.1' }, { action: 'allow', cidr: '2001:db8::1' },
+      { action: 'deny', cidr: '10.0.0.0/24' }, { action: 'deny', cidr: '2001:db8::/64' },
+      { action: 'allow', cidr: '10.0.0.0/8' }, { action: 'allow', cidr: '::/0' },
+    ]);
+    expect(['10.0.0.1', '10.0.0.2', '10.0.1.1', '2001:db8::1', '2001:db8::2', '2001:db9::1', '::ffff:10.0.0.1', '::ffff:10.0.0.2', '11.0.0.1']
+      .map((ip) => acl.match(ip))).toEqual(['allow', 'deny', 'allow', 'allow', 'deny', 'allow', 'allow', 'deny', undefined]);
+  });
+
+  it('refuses a malformed bracket, an empty prefix, a negative prefix and an address with a port', () => {
+    for (const cidr of ['[::1', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.1:5060', '::ffff:1.2.3.4/129', '', ' ']) {
+      const acl = createAcl([{ action: 'allow', cidr }]);
+      expect(acl.ok === false && acl.error.code, cidr).toBe('PB_ERR_AUTH_BAD_CIDR');
+    }
+  });
+});

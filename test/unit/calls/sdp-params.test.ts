@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OriginKeeper, holdAnswer, holdOffer } from '../../../runtime/calls/sdp.js';
+import { OriginKeeper, holdAnswer, holdOffer, mediaIpOf } from '../../../runtime/calls/sdp.js';
 import { rfc2822, sipHost, sipUser, callParams, xHeaderParams } from '../../../runtime/calls/params.js';
 import { StatusReporter } from '../../../runtime/calls/status-callbacks.js';
 import type { WebhookClient, WebhookRequest } from '../../../runtime/webhooks/client.js';
@@ -43,11 +43,26 @@ describe('webhook parameters', () => {
     expect(rfc2822(Date.UTC(2010, 7, 20, 1, 13, 42))).toBe('Fri, 20 Aug 2010 01:13:42 +0000');
   });
 
+  it('names the host of our Contact in a made-up SDP, IPv6 without brackets', () => {
+    const parser = createParser();
+    expect(mediaIpOf(parser, '<sip:patchbay@192.0.2.7:5080;transport=udp>')).toBe('192.0.2.7');
+    expect(mediaIpOf(parser, '<sip:patchbay@[2001:db8::7]:5080;transport=tcp>')).toBe('2001:db8::7');
+    expect(mediaIpOf(parser, '<sip:patchbay>')).toBe('patchbay');
+    expect(mediaIpOf(parser, 'garbage')).toBe('127.0.0.1');
+  });
+
   it('reads host and user of SIP URIs', () => {
-    expect(sipHost('sip:bob@example.com:5060;transport=tcp')).toBe('example.com');
-    expect(sipHost('sips:[2001:db8::1]:5061')).toBe('[2001:db8::1]');
-    expect(sipUser('sip:+1555@h')).toBe('+1555');
-    expect(sipUser('sip:h')).toBeUndefined();
+    const parser = createParser();
+    expect(sipHost(parser, 'sip:bob@example.com:5060;transport=tcp')).toBe('example.com');
+    expect(sipHost(parser, 'sips:[2001:db8::1]:5061')).toBe('[2001:db8::1]');
+    expect(sipHost(parser, 'tel:+1555')).toBe('');
+    expect(sipHost(parser, 'bob@example.com')).toBe('');
+    expect(sipUser(parser, 'sip:+1555@h')).toBe('+1555');
+    expect(sipUser(parser, 'sip:+1555:pw@h')).toBe('+1555');
+    expect(sipUser(parser, 'sip:alice;day=tuesday@atlanta.com')).toBe('alice;day=tuesday'); // RFC 3261 §19.1.3
+    expect(sipUser(parser, 'sip:h')).toBeUndefined();
+    expect(sipUser(parser, 'tel:+1555')).toBeUndefined();
+    expect(sipUser(parser, 'sip:bad user@h')).toBeUndefined();
   });
 
   it('sends the standard voice parameters of a call, ParentCallSid only on children', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { FLAVOURS, parserFor, corpusBytes, corpusFiles } from '../../support/wasm.js';
-import { readSipUri, sipUriHost, unbracket, NO_URI_LIMITS, type SipUriResult } from '../../../runtime/sip/uri.js';
+import { readSipUri, sipUriHost, sipUriHostPort, unbracket, withoutUriParams, NO_URI_LIMITS, type SipUriResult } from '../../../runtime/sip/uri.js';
 import { uriOf } from '../../../runtime/dialog/target.js';
 
 function errorName(r: SipUriResult): string {
@@ -120,6 +120,24 @@ describe.each(FLAVOURS)('readSipUri (%s build)', (flavour) => {
     expect(sipUriHost(parser, 'sips:[2001:db8::1]')).toBe('[2001:db8::1]');
     expect(sipUriHost(parser, 'tel:+15551234')).toBeUndefined();
     expect(sipUriHost(parser, 'bob')).toBeUndefined();
+  });
+
+  it('withoutUriParams drops the named params and keeps the rest as written', () => {
+    const drop = (uri: string): string => withoutUriParams(parser, uri, ['region', 'edge']);
+    expect(drop('sip:bob@example.com;region=ie1')).toBe('sip:bob@example.com');
+    expect(drop('sip:bob@example.com;Region=ie1;transport=TCP;edge=dublin;lr')).toBe('sip:bob@example.com;transport=TCP;lr');
+    expect(drop('sips:bob@[2001:db8::1]:5061;transport=tls')).toBe('sips:bob@[2001:db8::1]:5061;transport=tls');
+    expect(drop('sip:bob;region=x@example.com;edge')).toBe('sip:bob;region=x@example.com'); // the user part is not a param
+    expect(drop('sip:bob@example.com;region=ie1?x-a=1')).toBe('sip:bob@example.com?x-a=1');
+    expect(drop('tel:+1555;region=ie1')).toBe('tel:+1555;region=ie1');
+    expect(drop('not a uri;region=1')).toBe('not a uri;region=1');
+  });
+
+  it('sipUriHostPort gives host:port as written or undefined', () => {
+    expect(sipUriHostPort(parser, 'sip:patchbay@192.0.2.1:5080;transport=tcp')).toBe('192.0.2.1:5080');
+    expect(sipUriHostPort(parser, 'sip:patchbay@[2001:db8::1]:5060')).toBe('[2001:db8::1]:5060');
+    expect(sipUriHostPort(parser, 'sips:example.com')).toBe('example.com');
+    expect(sipUriHostPort(parser, 'tel:+1555')).toBeUndefined();
   });
 
   it('agrees with the message parser on every Request-URI and From/To/Contact URI of the corpus', () => {
