@@ -1,5 +1,6 @@
 /**
- * The ABI contract between `assembly/` and `runtime/wasm/abi.ts`.
+ * The ABI contract between `assembly/` and the runtime: scripts/gen-abi.mjs
+ * writes it to runtime/wasm/abi.generated.ts (and the README's export table).
  *
  * Every export takes and returns numbers only. Input bytes are copied by the
  * host into the IN region (`in_ptr()`, `in_cap()` bytes); results are written

@@ -136,8 +136,8 @@ export function validate_header_value(len: i32): i32 {
 }
 
 /**
- * Validate a TwiML `<Sip>` target in IN[0, len) (Twilio rules, SPEC-DETAIL.md
- * §2.1) and write its URI record at OUT, spans relative to IN[0].
+ * Validate a TwiML `<Sip>` target in IN[0, len) (Twilio's rules,
+ * https://www.twilio.com/docs/voice/twiml/sip) and write its URI record at OUT, spans relative to IN[0].
  * Accepted: `sip:` and `sips:` URIs, and `user@host` without a scheme, read
  * as `sip:user@host` (U_SCHEME 1, U_FLAGS has UF_IMPLIED_SCHEME, spans still
  * point into the input as written, U_URI_START 0 and U_URI_LEN `len`). On

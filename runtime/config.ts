@@ -107,7 +107,7 @@ export interface Config {
   twiml: TwimlConfig;
   /** Completed-call records (JSON lines); no directory = none kept. */
   cdr: { dir?: string; maxBytes: number; keep: number };
-  /** Media through rtpengine (issue 16): off = signalling only; no rtpengine list = an embedded one. */
+  /** Media through rtpengine: off = signalling only; no rtpengine list = an embedded one. */
   media: { enabled: boolean; rtpengine?: NgAddress[] };
 }
 

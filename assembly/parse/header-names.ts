@@ -3,8 +3,9 @@ import { lower } from '../util/ascii';
 /**
  * Well-known header names and their ids. Index = header id; id 0 is any
  * other (extension) header. Compact forms (RFC 3261 §7.3.3 and later RFCs)
- * map to the same id. Must stay in step with HEADER_NAMES in
- * runtime/wasm/abi.ts (the contract test compares them).
+ * map to the same id. scripts/gen-abi.mjs copies it to
+ * runtime/wasm/abi.generated.ts; the contract test compares HEADER_NAMES
+ * of runtime/wasm/abi.ts (canonical case) with it.
  */
 export const HEADER_NAMES: string[] = [
   '', 'via', 'from', 'to', 'call-id', 'cseq', 'contact', 'content-length',

@@ -1,6 +1,6 @@
 /**
  * Known SIP methods and their ids (index = id; 0 = extension method).
- * Methods are case-sensitive (RFC 3261 §7.1). Mirrored in runtime/wasm/abi.ts.
+ * Methods are case-sensitive (RFC 3261 §7.1). Copied to runtime/wasm/abi.generated.ts by scripts/gen-abi.mjs.
  */
 export const METHOD_NAMES: string[] = [
   '', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE',

@@ -1,5 +1,5 @@
 /**
- * Twilio `<Dial><Sip>` target rules (SPEC-DETAIL.md §2.1) over the URI
+ * Twilio `<Dial><Sip>` target rules (https://www.twilio.com/docs/voice/twiml/sip) over the URI
  * grammar of RFC 3261 §19.1.1. Everything a TwiML document puts into a SIP
  * URI passes here before it reaches the wire.
  */

@@ -126,7 +126,7 @@ export class ChildLeg implements DialogHandler {
   /** Seconds since answer (0 when never answered). */
   get duration(): number { return this.#answeredAt ? Math.max(0, Math.round((Date.now() - this.#answeredAt) / 1000)) : 0; }
 
-  /** Parameters of a webhook about the answered child (SPEC-DETAIL §2.3): SIP identity and the 200 OK's X- headers. */
+  /** Parameters of a webhook about the answered child (https://www.twilio.com/docs/voice/twiml/sip): SIP identity and the 200 OK's X- headers. */
   answeredParams(): Params {
     const host = this.target.destination.host;
     const params: Params = {

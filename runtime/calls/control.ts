@@ -1,5 +1,5 @@
 /**
- * CallControl: what the REST API asks of the call layer (issue 6). The call
+ * CallControl: what the REST API asks of the call layer. The call
  * layer implements it; runtime/http codes against this interface only.
  */
 import type { CallRecord } from './record.js';

@@ -1,5 +1,5 @@
 /**
- * Executing `<Dial>` (SPEC-DETAIL.md §1, §2.6, §1.7): children rung in
+ * Executing `<Dial>` (https://www.twilio.com/docs/voice/twiml/dial): children rung in
  * parallel (first to answer and pass screening wins, the rest get CANCEL
  * or BYE) or in sequence (each until it fails or its `timeout` fires);
  * answerOnBridge decides whether the parent is answered first (hold SDP,
@@ -38,7 +38,7 @@ export interface DialResult {
   duration: number;
 }
 
-/** The `action` request's Dial parameters (SPEC-DETAIL §2.5): outcome, child, SIP code and X- headers. */
+/** The `action` request's Dial parameters (https://www.twilio.com/docs/voice/twiml/sip): outcome, child, SIP code and X- headers. */
 export function dialActionParams(result: DialResult): Params {
   const p: Params = { DialCallStatus: result.status, DialBridged: String(result.bridged) };
   const child = result.child;
@@ -290,7 +290,7 @@ export class DialRun implements ChildEvents {
     this.#end(this.#aggregate());
   }
 
-  /** DialCallStatus when nobody was connected (SPEC-DETAIL §1.5 [OURS]). */
+  /** DialCallStatus when nobody was connected (Twilio does not say: our choice). */
   #aggregate(): DialResult {
     const children = this.#children;
     const declined = children.find((c) => c.status === 'completed');

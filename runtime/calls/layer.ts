@@ -72,7 +72,7 @@ export class CallLayer implements CallControl {
     session.guard('inbound INVITE', () => {
       xHeaderParams(request, 'SipHeader_', params);
       tx.on('cancel', () => session.cancelled());
-      // Twilio rings the caller while it fetches the TwiML (SPEC-DETAIL §1.7)
+      // Twilio rings the caller while it fetches the TwiML (answerOnBridge, https://www.twilio.com/docs/voice/twiml/dial)
       parent.provisional(180, 'Ringing');
       const c = ctx.config;
       void session.run({ url: voiceUrl, method: c.voiceMethod, params, fallback: c.fallbackUrl ? { url: c.fallbackUrl, method: c.fallbackMethod } : undefined });

@@ -1,5 +1,6 @@
 /**
- * Webhook parameters of a call (SPEC-DETAIL.md §4.1, §2.3, §3): the
+ * Webhook parameters of a call (Twilio's request parameters, https://www.twilio.com/docs/voice/twiml, and
+ * those of https://www.twilio.com/docs/voice/twiml/sip): the
  * standard voice parameters, the SIP ones and the Timestamp format.
  */
 import type { MessageView } from '../wasm/message-view.js';

@@ -1,5 +1,5 @@
 /**
- * Call screening (`url` on a `<Dial>` noun, SPEC-DETAIL.md §1.4, §2.3): the
+ * Call screening (`url` on a `<Dial>` noun, https://www.twilio.com/docs/voice/twiml/sip): the
  * answered child runs TwiML before it is connected. `<Hangup>`/`<Reject>`
  * decline it; `<Dial>` is refused (13201); `<Pause>` waits; `<Redirect>`
  * follows (10 documents at most); reaching the end connects it.

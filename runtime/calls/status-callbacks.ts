@@ -1,5 +1,5 @@
 /**
- * Call progress events of one call (SPEC-DETAIL.md §3): the events asked
+ * Call progress events of one call (statusCallbackEvent, https://www.twilio.com/docs/voice/twiml/sip): the events asked
  * for by statusCallbackEvent, each its own signed request carrying the
  * call's parameters, Timestamp (RFC 2822, UTC), CallbackSource and a
  * SequenceNumber counted from 0 in firing order. Delivery is asynchronous:

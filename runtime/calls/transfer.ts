@@ -1,5 +1,5 @@
 /**
- * Inbound SIP REFER (blind transfer, SPEC-DETAIL.md §5.1, RFC 3515, RFC
+ * Inbound SIP REFER (blind transfer, https://www.twilio.com/docs/voice/api/refer-to-twilio, RFC 3515, RFC
  * 4488): the dialled party (the transferor) sends REFER on its dialog; the
  * caller (the transferee) is handed to whatever the `referUrl` TwiML says.
  *

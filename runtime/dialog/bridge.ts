@@ -1,5 +1,5 @@
 /**
- * Bridge: a signalling-only B2BUA call of two legs (DESIGN.md "Calls"). The
+ * Bridge: a signalling-only B2BUA call of two legs (RFC 3261 §6, "back-to-back user agent"). The
  * caller's INVITE (leg a, UasLeg) is re-originated to a target (leg b,
  * UacLeg); provisionals, the answer and failures are relayed; in-dialog
  * requests (re-INVITE with its SDP, UPDATE, INFO, …) go to the other leg

@@ -1,7 +1,6 @@
 /**
  * Errors of the sip layer. They escape only for bugs: anything sourced
- * from a webhook is validated before it reaches a builder (STYLE.md rule
- * 13), so a builder that still sees an unsafe value refuses to emit it.
+ * from a webhook is validated before it reaches a builder, so a builder that still sees an unsafe value refuses to emit it.
  */
 
 /** Stable codes of {@link SipBuildError}. */

@@ -11,7 +11,7 @@ export type { UriFailure, UriError, UriHeader } from './uri-record.js';
 
 /** Transports a `<Sip>` target may use. */
 export type SipTransport = 'udp' | 'tcp' | 'tls';
-/** Twilio egress regions (SPEC-DETAIL.md §2.1). */
+/** Twilio egress regions (the `region` parameter of https://www.twilio.com/docs/voice/twiml/sip). */
 export type SipRegion = Exclude<(typeof REGIONS)[number], ''>;
 
 /** A valid `<Sip>` target, taken apart. */

@@ -412,7 +412,7 @@ export const ERROR_CODES: ReadonlyArray<{ readonly name: string; readonly code: 
 ];
 
 // assembly/parse/header-names.ts
-/** Well-known header names and their ids. Index = header id; id 0 is any other (extension) header. Compact forms (RFC 3261 §7.3.3 and later RFCs) map to the same id. Must stay in step with HEADER_NAMES in runtime/wasm/abi.ts (the contract test compares them). */
+/** Well-known header names and their ids. Index = header id; id 0 is any other (extension) header. Compact forms (RFC 3261 §7.3.3 and later RFCs) map to the same id. scripts/gen-abi.mjs copies it to runtime/wasm/abi.generated.ts; the contract test compares HEADER_NAMES of runtime/wasm/abi.ts (canonical case) with it. */
 export const HEADER_NAMES = [
   '', 'via', 'from', 'to', 'call-id', 'cseq', 'contact', 'content-length',
   'content-type', 'max-forwards', 'route', 'record-route', 'supported', 'subject', 'refer-to', 'referred-by',
@@ -426,7 +426,7 @@ export const HEADER_NAMES = [
 ] as const;
 
 // assembly/parse/methods.ts
-/** Known SIP methods and their ids (index = id; 0 = extension method). Methods are case-sensitive (RFC 3261 §7.1). Mirrored in runtime/wasm/abi.ts. */
+/** Known SIP methods and their ids (index = id; 0 = extension method). Methods are case-sensitive (RFC 3261 §7.1). Copied to runtime/wasm/abi.generated.ts by scripts/gen-abi.mjs. */
 export const METHOD_NAMES = [
   '', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK',
   'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
@@ -452,7 +452,7 @@ export interface WasmExports {
   parse_uri(start: number, len: number): number;
   /** Check a header value in IN[0, len) before it is written into a SIP message: CR, LF, NUL and every other CTL except HTAB are refused. Writes only OUT[U_STATUS] and OUT[U_ERROR_OFFSET]. */
   validate_header_value(len: number): number;
-  /** Validate a TwiML `<Sip>` target in IN[0, len) (Twilio rules, SPEC-DETAIL.md §2.1) and write its URI record at OUT, spans relative to IN[0]. Accepted: `sip:` and `sips:` URIs, and `user@host` without a scheme, read as `sip:user@host` (U_SCHEME 1, U_FLAGS has UF_IMPLIED_SCHEME, spans still point into the input as written, U_URI_START 0 and U_URI_LEN `len`). On success OUT[U_TRANSPORT] is the effective transport (1 udp, 2 tcp, 3 tls; sips means tls), OUT[U_REGION] the region id (0 none, 1 us1 .. 8 au1, see REGIONS) and OUT[U_EFFECTIVE_PORT] the explicit port, else 5061 for tls, else 5060. */
+  /** Validate a TwiML `<Sip>` target in IN[0, len) (Twilio's rules, https://www.twilio.com/docs/voice/twiml/sip) and write its URI record at OUT, spans relative to IN[0]. Accepted: `sip:` and `sips:` URIs, and `user@host` without a scheme, read as `sip:user@host` (U_SCHEME 1, U_FLAGS has UF_IMPLIED_SCHEME, spans still point into the input as written, U_URI_START 0 and U_URI_LEN `len`). On success OUT[U_TRANSPORT] is the effective transport (1 udp, 2 tcp, 3 tls; sips means tls), OUT[U_REGION] the region id (0 none, 1 us1 .. 8 au1, see REGIONS) and OUT[U_EFFECTIVE_PORT] the explicit port, else 5061 for tls, else 5060. */
   validate_sip_target(len: number): number;
   /** Check and take apart one Refer-To header value in IN[start, start+len): the value span of a REFER's Refer-To header (the message record's entry, M_IDX_REFER_TO), wherever the host put the message. The REFER-level checks (a REFER, exactly one Refer-To header) are the host's, from the message record. The URI record is written at OUT + REFER_RECORD_SLOT slots, so a message record at OUT stays intact; spans relative to IN[0]: the name-addr parts (U_DISPLAY_*, U_HPARAMS_*), the URI, its headers (percent-encoded spans at U_URI_HEADERS) and U_REPLACES_INDEX (the first `Replaces` header, -1 when none). */
   extract_refer_to(start: number, len: number): number;

@@ -1,6 +1,5 @@
 /**
- * The Twilio-compatible REST API against the real daemon (issue 6's "done
- * when"): the official twilio client, pointed at `patchbay serve`, creates a
+ * The Twilio-compatible REST API against the real daemon: the official twilio client, pointed at `patchbay serve`, creates a
  * call that reaches a SIPp UAS, fetches it, lists it, redirects it to new
  * TwiML and hangs it up; after a
  * restart the completed call is still served from the CDR.

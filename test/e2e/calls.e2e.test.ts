@@ -1,5 +1,5 @@
 /**
- * SIPp against the real daemon on loopback (issue 3's interop list): a SIPp
+ * SIPp against the real daemon on loopback: a SIPp
  * UAC calls Patchbay, whose static route reaches a SIPp UAS. Each case
  * checks both SIPp verdicts and that the daemon ends with no live call,
  * dialog or transaction. With CI=true the suite must run (sipp missing is a

@@ -1,5 +1,5 @@
 /**
- * Bounded transfer stress (issue 5): 500 calls at 50 per second, each
+ * Bounded transfer stress: 500 calls at 50 per second, each
  * transferred by a SIPp transferor (REFER, NOTIFYs, BYE) to a SIPp target
  * through the referUrl webhook of a real web app, answerOnBridge true.
  * Every transfer must complete and the daemon must end with nothing live.

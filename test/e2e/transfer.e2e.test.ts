@@ -1,8 +1,8 @@
 /**
- * Inbound SIP REFER end to end (issue 5): a SIPp caller reaches a
+ * Inbound SIP REFER end to end: a SIPp caller reaches a
  * transferor through `<Dial referUrl>`; the transferor sends REFER; the
  * referUrl app (a real HTTP server) answers with `<Dial><Sip>` to the
- * transfer target. Each row of SPEC.md's scenario table is a named case
+ * transfer target. Each row of the README's REFER table ("Blind transfer") is a named case
  * for answerOnBridge true and false, checking the SIP each party sees and
  * the webhooks the app receives. One case uses a SIPp transferor.
  */

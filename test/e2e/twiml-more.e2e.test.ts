@@ -1,5 +1,5 @@
 /**
- * More TwiML call control end to end (issue 4), on top of twiml.e2e.test.ts:
+ * More TwiML call control end to end, on top of twiml.e2e.test.ts:
  * a voice URL that cannot be fetched (with and without a fallback URL),
  * <Redirect> with GET and relative URLs, <Number>/<Client> through the
  * configured URI templates, region egress through an outbound proxy, SIPp
@@ -27,7 +27,7 @@ const CLOSED_PORT = BASE + 99;
 const TIMERS = ['--t1', '100', '--t4', '500', '--timer-d', '1000', '--log-level', 'info'];
 
 /**
- * What every webhook request must look like (SPEC.md §3): Twilio's
+ * What every webhook request must look like (Twilio's conventions, https://www.twilio.com/docs/voice/twiml): Twilio's
  * User-Agent, a signature the twilio package accepts, POST bodies
  * form-encoded, GET without a body, the account and API version.
  */

@@ -1,5 +1,5 @@
 /**
- * TwiML call control end to end (issue 4): a SIPp caller calls the real
+ * TwiML call control end to end: a SIPp caller calls the real
  * daemon, which fetches TwiML from a real web app on loopback (every
  * request recorded, its X-Twilio-Signature checked with the twilio
  * package's validateRequest) and dials scripted SIP endpoints over real
