@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, JSON_SHAPES as J, applyFile, renamed, type KeyedOption } from './config-schema.js';
+import { parseRtpengineTargets, type NgAddress } from './media/engine.js';
 
 export { ConfigError } from './config-schema.js';
 
@@ -78,10 +79,12 @@ export interface Config {
   /** Ring time (s) for the static route before CANCEL. */
   ringTimeoutSeconds: number;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
-  /** TwiML call control (issue 4). Without voiceUrl inbound calls take the static route. */
+  /** TwiML call control (https://www.twilio.com/docs/voice/twiml). Without voiceUrl inbound calls take the static route. */
   twiml: TwimlConfig;
   /** Completed-call records (JSON lines); no directory = none kept. */
   cdr: { dir?: string; maxBytes: number; keep: number };
+  /** Media through rtpengine (issue 16): off = signalling only; no rtpengine list = an embedded one. */
+  media: { enabled: boolean; rtpengine?: NgAddress[] };
 }
 
 /** One egress profile: where calls for a `region` leave from. */
@@ -151,6 +154,7 @@ export function defaultConfig(): Config {
     ringTimeoutSeconds: 60,
     log: { level: 'info' },
     cdr: { maxBytes: 64 * 1024 * 1024, keep: 10 },
+    media: { enabled: true },
     twiml: {
       accountSid: 'AC00000000000000000000000000000000',
       authToken: '',
@@ -304,6 +308,10 @@ export const OPTIONS: OptionSpec[] = [
   { flag: '--cdr-dir', env: 'PATCHBAY_CDR_DIR', key: 'cdr.dir', help: 'directory for completed-call records (calls.jsonl, fsync\'d in batches, rotated); restored at start', apply: (c, v) => { c.cdr.dir = v; } },
   { flag: '--cdr-max-bytes', env: 'PATCHBAY_CDR_MAX_BYTES', key: 'cdr.maxBytes', json: J.integer, help: 'rotate calls.jsonl beyond this size (default 67108864)', apply: (c, v) => { c.cdr.maxBytes = int('--cdr-max-bytes', v, 1024, 2 ** 40); } },
   { flag: '--cdr-keep', env: 'PATCHBAY_CDR_KEEP', key: 'cdr.keep', json: J.integer, help: 'rotated CDR files kept (default 10)', apply: (c, v) => { c.cdr.keep = int('--cdr-keep', v, 1, 100000); } },
+  { flag: '--media', env: 'PATCHBAY_MEDIA', key: 'media.enabled', json: J.boolean, help: 'media through rtpengine: on|off (default on: an embedded rtpengine on loopback when /usr/bin/rtpengine is installed; off = signalling only)', apply: (c, v) => { c.media.enabled = onOff('--media', v); } },
+  { flag: '--rtpengine', env: 'PATCHBAY_RTPENGINE', key: 'media.rtpengine', json: J.list, help: 'external rtpengine NG addresses, comma-separated udp:HOST:PORT (IPv6 as [addr]); calls are spread over them (default: an embedded rtpengine)', apply: (c, v) => {
+    try { c.media.rtpengine = parseRtpengineTargets(v); } catch (err) { throw new ConfigError((err as Error).message); }
+  } },
   { flag: '--log-level', env: 'PATCHBAY_LOG_LEVEL', key: 'log.level', help: 'debug|info|warn|error (default info)', apply: (c, v) => {
     if (!['debug', 'info', 'warn', 'error'].includes(v)) throw new ConfigError(`--log-level: expected debug|info|warn|error, got "${v}"`);
     c.log.level = v as Config['log']['level'];

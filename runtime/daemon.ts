@@ -39,6 +39,8 @@ import { parseTwiml } from './twiml/parse.js';
 import { createWebhookClient, type WebhookClient, type WebhookOutcome } from './webhooks/client.js';
 import type { TransportStats } from './transport/stats.js';
 import { uriOf } from './dialog/target.js';
+import type { MediaEngine } from './media/engine.js';
+import { startMediaEngine } from './media/start.js';
 
 /** Live counts the daemon reports (leak checks assert they return to zero). */
 export interface DaemonStats {
@@ -65,6 +67,8 @@ export interface Daemon {
   admissionStats(): { admission: AdmissionStats; rateLimit: RateLimitStats };
   /** The signed webhook client of the calls (the completed callbacks of calls a crash lost go through it too). */
   readonly webhooks: WebhookClient;
+  /** The media engine (rtpengine), undefined with --media off or when none could be had (logged at start). Not used by calls yet. */
+  readonly media: MediaEngine | undefined;
   /** Stop taking calls, let calls finish for up to `graceMs`, BYE the rest, close. */
   drain(graceMs: number): Promise<void>;
   /** Close everything now. */
@@ -196,6 +200,10 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
   let callsTotal = 0;
   let draining = false;
   const endpoints = await transport.listen();
+  const media = await startMediaEngine(config.media, {
+    avoidPorts: [...endpoints.map((e) => e.port), config.http.port].filter((p) => p > 0),
+    logger: log,
+  });
   const contactFor = (proto: string, source?: string): string => {
     const t = (source !== undefined ? transports.find((x) => x.protocol === proto && x.local.host === source) : undefined)
       ?? transports.find((x) => x.protocol === proto) ?? transports[0]!;
@@ -289,6 +297,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
     transportStats: () => transport.stats(),
     admissionStats: () => ({ admission: admission.stats(), rateLimit: limiter.stats() }),
     webhooks,
+    media,
     async drain(graceMs: number): Promise<void> {
       draining = true;
       log.info('draining', { calls: bridges.size + callLayer.size, graceMs });
@@ -316,6 +325,7 @@ export async function startDaemon(config: Config, log: Logger, hooks: DaemonHook
       transactions.close();
       void webhooks.close();
       void transport.close().then(() => engine?.close());
+      void media?.close().catch((error: Error) => log.error('media engine close failed', { error: error.message }));
     },
   };
   return daemon;

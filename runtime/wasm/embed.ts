@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 
-// Mirrors of assembly/abi.ts (message record slots) and assembly/errors.ts.
+// The numbers of assembly/abi.ts and assembly/errors.ts this file reads (test/unit/assembly/abi.test.ts checks them against abi.generated.ts).
 const ABI_VERSION = 5;
 const [M_ERROR_OFFSET, M_KIND, M_STATUS_CODE, M_BODY_LEN, M_HEADER_COUNT, M_FLAGS, M_ESCAPED_CTL_OFFSET] = [1, 2, 4, 12, 14, 17, 36];
 const F_ESCAPED_CTL = 4096;

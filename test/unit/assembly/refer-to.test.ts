@@ -1,5 +1,5 @@
 /**
- * Refer-To of inbound REFERs (SPEC-DETAIL.md §5.1) through extract_refer_to
+ * Refer-To of inbound REFERs (https://www.twilio.com/docs/voice/api/refer-to-twilio) through extract_refer_to
  * and its wrapper. Runs against both builds.
  */
 import { readFileSync } from 'node:fs';
