@@ -14,8 +14,10 @@
  * Bumped on every incompatible change of a record layout or export.
  * 3: F_ESCAPED_CTL and M_ESCAPED_CTL_*: a message with escaped control bytes
  * parses now, and a host that does not know the flag would take it as clean.
+ * 4: extract_refer_to(start, len) reads one Refer-To value span of IN
+ * instead of the message record of the last parse_message.
  */
-export const ABI_VERSION: i32 = 3;
+export const ABI_VERSION: i32 = 4;
 
 /** Size of the IN region in bytes (holds one message or one batch). */
 export const IN_CAP: i32 = 1 << 20;

@@ -165,26 +165,29 @@ export function validate_sip_target(len: i32): i32 {
 }
 
 /**
- * Extract the Refer-To of the REFER request just parsed: call right after
- * `parse_message(len, ...)` on the same IN bytes. The message record at OUT
- * is left intact; the URI record is written at OUT + REFER_RECORD_SLOT
- * slots, spans relative to IN[0]: the name-addr parts (U_DISPLAY_*,
- * U_HPARAMS_*), the URI, its headers (percent-encoded spans at
- * U_URI_HEADERS) and U_REPLACES_INDEX (the first `Replaces` header, -1 when
- * none).
- * @param len  the length given to parse_message
+ * Check and take apart one Refer-To header value in IN[start, start+len):
+ * the value span of a REFER's Refer-To header (the message record's entry,
+ * M_IDX_REFER_TO), wherever the host put the message. The REFER-level
+ * checks (a REFER, exactly one Refer-To header) are the host's, from the
+ * message record. The URI record is written at OUT + REFER_RECORD_SLOT
+ * slots, so a message record at OUT stays intact; spans relative to
+ * IN[0]: the name-addr parts (U_DISPLAY_*, U_HPARAMS_*), the URI, its
+ * headers (percent-encoded spans at U_URI_HEADERS) and U_REPLACES_INDEX
+ * (the first `Replaces` header, -1 when none).
+ * @param start  first byte of the value in IN
+ * @param len    value length in bytes
  * @return 0 or an error code, also in the record's U_STATUS with the byte
- *   offset in U_ERROR_OFFSET: E_NOT_REFER, E_REFER_TO_MISSING,
- *   E_REFER_TO_MULTIPLE, E_REFER_TO_TOO_LONG (over REFER_TO_MAX bytes),
- *   E_NAME_ADDR, E_SCHEME, E_URI, E_HOST, E_PORT, E_BAD_ESCAPE,
- *   E_TOO_MANY_URI_HEADERS, E_CTL_CHAR (a URI header decodes to a CTL),
- *   E_ARGUMENT (bad len, or the message did not parse)
+ *   offset in U_ERROR_OFFSET: E_REFER_TO_MISSING (empty),
+ *   E_REFER_TO_MULTIPLE (a comma list), E_REFER_TO_TOO_LONG (over
+ *   REFER_TO_MAX bytes), E_NAME_ADDR, E_SCHEME, E_URI, E_HOST, E_PORT,
+ *   E_BAD_ESCAPE, E_TOO_MANY_URI_HEADERS, E_CTL_CHAR (a URI header decodes
+ *   to a CTL), E_ARGUMENT (span outside IN)
  */
-export function extract_refer_to(len: i32): i32 {
+export function extract_refer_to(start: i32, len: i32): i32 {
   const rec = OUT + (<usize>A.REFER_RECORD_SLOT << 2);
-  if (len < 0 || len > A.IN_CAP) {
+  if (start < 0 || len < 0 || start > A.IN_CAP - len) {
     resetRecord(rec);
     return setStatus(rec, E_ARGUMENT, -1);
   }
-  return extractReferTo(IN, len, OUT, rec);
+  return extractReferTo(IN, IN + <usize>start, len, rec);
 }

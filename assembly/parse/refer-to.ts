@@ -1,18 +1,11 @@
 /**
  * Refer-To of an inbound REFER (RFC 3515 §2.1) with Twilio's limit of 256
- * characters (SPEC-DETAIL.md §5.1). Reads the message record parseMessage
- * wrote and fills a separate URI record, so the message record stays usable.
+ * characters ("Inbound SIP REFER to Twilio"). Reads one header value span
+ * and fills a URI record of its own, so the message record stays usable.
  */
-import {
-  M_STATUS, M_KIND, M_METHOD_ID, M_METHOD_START, M_BODY_START, M_REFER_TO_COUNT, M_IDX_REFER_TO,
-  M_HEADER_COUNT, M_HEADERS, H_SIZE, H_ID, H_NAME_START, H_VALUE_START, H_VALUE_LEN,
-  U_URI_HEADER_COUNT, U_REPLACES_INDEX, REFER_TO_MAX,
-} from '../abi';
-import {
-  E_ARGUMENT, E_NOT_REFER, E_REFER_TO_MISSING, E_REFER_TO_MULTIPLE, E_REFER_TO_TOO_LONG,
-} from '../errors';
-import { METHOD_REFER } from './methods';
-import { H_REFER_TO } from './header-names';
+import { U_URI_HEADER_COUNT, U_REPLACES_INDEX, REFER_TO_MAX } from '../abi';
+import { E_REFER_TO_MISSING, E_REFER_TO_MULTIPLE, E_REFER_TO_TOO_LONG } from '../errors';
+import { skipLws } from '../util/ascii';
 import { put } from './uri';
 import { parseNameAddr, nameAddrFailAt, skipQuoted } from './name-addr';
 import {
@@ -23,13 +16,6 @@ import {
 @inline
 function get(rec: usize, slot: i32): i32 {
   return load<i32>(rec + (<usize>slot << 2));
-}
-
-/** @return field `field` (H_*) of header entry `i` of the message record `msg`. */
-// @ts-ignore: decorator
-@inline
-function entryField(msg: usize, i: i32, field: i32): i32 {
-  return get(msg, M_HEADERS + i * H_SIZE + field);
 }
 
 /**
@@ -54,62 +40,40 @@ function findListComma(p: usize, end: usize): usize {
   return 0;
 }
 
-/** @return the index of the second Refer-To entry of `msg`, or -1. */
-function secondReferTo(msg: usize, first: i32): i32 {
-  const count = get(msg, M_HEADER_COUNT);
-  for (let i = first + 1; i < count; i++) {
-    if (entryField(msg, i, H_ID) == H_REFER_TO) return i;
-  }
-  return -1;
-}
-
 /**
- * Extract the single Refer-To of the REFER request in [input, input+len)
- * whose message record (abi.ts M_*) is at `msg`, into the URI record at
- * `out`: the name-addr or addr-spec (any absolute URI: sip, sips, tel, ...)
- * is parsed by parseNameAddr, its URI headers are listed (percent-encoded
- * spans) and checked against CTL injection after decoding, and
- * U_REPLACES_INDEX names the first `Replaces` header (RFC 3891 §6), -1 when
- * there is none. Offsets are relative to `input`.
- * @return 0, or E_ARGUMENT (the message did not parse), E_NOT_REFER,
- *   E_REFER_TO_MISSING (absent or empty), E_REFER_TO_MULTIPLE (two headers
- *   or a comma list), E_REFER_TO_TOO_LONG (more than REFER_TO_MAX bytes),
- *   a name-addr/URI error, E_TOO_MANY_URI_HEADERS or E_CTL_CHAR
+ * Check and take apart one Refer-To header value in [p, p+len) (the
+ * header's value span in the REFER, as the message record gives it) into
+ * the URI record at `out`: the name-addr or addr-spec (any absolute URI:
+ * sip, sips, tel, ...) is parsed by parseNameAddr, its URI headers are
+ * listed (percent-encoded spans) and checked against CTL injection after
+ * decoding, and U_REPLACES_INDEX names the first `Replaces` header (RFC
+ * 3891 §6), -1 when there is none. Offsets are relative to `base`. The
+ * REFER-level checks (a REFER, exactly one Refer-To header) are the
+ * caller's: it has the message record.
+ * @return 0, or E_REFER_TO_MISSING (empty), E_REFER_TO_MULTIPLE (a comma
+ *   list), E_REFER_TO_TOO_LONG (more than REFER_TO_MAX bytes), a
+ *   name-addr/URI error, E_TOO_MANY_URI_HEADERS or E_CTL_CHAR
  */
-export function extractReferTo(input: usize, len: i32, msg: usize, out: usize): i32 {
+export function extractReferTo(base: usize, p: usize, len: i32, out: usize): i32 {
   resetRecord(out);
-  if (get(msg, M_STATUS) < 0) return setStatus(out, E_ARGUMENT, -1);
-  if (get(msg, M_KIND) != 1 || get(msg, M_METHOD_ID) != METHOD_REFER) {
-    return setStatus(out, E_NOT_REFER, get(msg, M_METHOD_START));
-  }
-  const count = get(msg, M_REFER_TO_COUNT);
-  if (count == 0) return setStatus(out, E_REFER_TO_MISSING, get(msg, M_BODY_START));
-  const idx = get(msg, M_IDX_REFER_TO);
-  if (count > 1) {
-    const second = secondReferTo(msg, idx);
-    return setStatus(out, E_REFER_TO_MULTIPLE, second >= 0 ? entryField(msg, second, H_NAME_START) : -1);
-  }
-  const start = entryField(msg, idx, H_VALUE_START);
-  const vlen = entryField(msg, idx, H_VALUE_LEN);
-  if (start < 0 || vlen < 0 || start + vlen > len) return setStatus(out, E_ARGUMENT, -1);
-  if (vlen == 0) return setStatus(out, E_REFER_TO_MISSING, start);
-  const p = input + <usize>start;
-  const end = p + <usize>vlen;
+  const start = <i32>(p - base);
+  const end = p + <usize>len;
+  if (skipLws(p, end) == end) return setStatus(out, E_REFER_TO_MISSING, start);
   const comma = findListComma(p, end);
-  if (comma != 0) return setStatus(out, E_REFER_TO_MULTIPLE, <i32>(comma - input));
-  if (vlen > REFER_TO_MAX) return setStatus(out, E_REFER_TO_TOO_LONG, start + REFER_TO_MAX);
-  let r = parseNameAddr(input, p, end, out);
-  if (r < 0) return setStatus(out, r, <i32>(nameAddrFailAt() - input));
-  r = checkHeaderCount(input, out);
-  if (r < 0) return setStatus(out, r, <i32>(uriHeaderFailAt() - input));
+  if (comma != 0) return setStatus(out, E_REFER_TO_MULTIPLE, <i32>(comma - base));
+  if (len > REFER_TO_MAX) return setStatus(out, E_REFER_TO_TOO_LONG, start + REFER_TO_MAX);
+  let r = parseNameAddr(base, p, end, out);
+  if (r < 0) return setStatus(out, r, <i32>(nameAddrFailAt() - base));
+  r = checkHeaderCount(base, out);
+  if (r < 0) return setStatus(out, r, <i32>(uriHeaderFailAt() - base));
   const headers = get(out, U_URI_HEADER_COUNT);
   let replaces = -1;
   for (let i = 0; i < headers; i++) {
-    r = checkHeaderCtl(input, out, i);
-    if (r < 0) return setStatus(out, r, <i32>(uriHeaderFailAt() - input));
+    r = checkHeaderCtl(base, out, i);
+    if (r < 0) return setStatus(out, r, <i32>(uriHeaderFailAt() - base));
     if (replaces < 0) {
       const e = headerEntry(out, i);
-      const name = input + <usize>load<i32>(e);
+      const name = base + <usize>load<i32>(e);
       if (decodedEqualsLower(name, name + <usize>load<i32>(e + 4), 'replaces')) replaces = i;
     }
   }

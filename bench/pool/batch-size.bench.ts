@@ -1,6 +1,6 @@
 /**
  * pool/batch-size: what a message costs the inline engine and the pooled
- * engine at batch sizes 1, 16, 64 and 256 (STYLE.md rule 9), on a typical
+ * engine at batch sizes 1, 16, 64 and 256, on a typical
  * INVITE (test/fixtures/messages/invite-sdp.sip).
  *
  * Runner contract beyond BenchTask/BenchSuite:

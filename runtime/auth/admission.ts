@@ -1,5 +1,5 @@
 /**
- * Inbound admission (issue 3, "Digest authentication"): a request is
+ * Inbound admission (digest authentication, RFC 3261 §22): a request is
  * admitted when its source address is on an allow entry of the ACL;
  * otherwise, when credentials are configured, it is challenged with 401 and
  * its digest checked; anything else gets 403. A deny entry refuses outright.

@@ -64,8 +64,7 @@ function chooseQop(offered: readonly Qop[]): Qop | undefined {
  * (qop=auth when offered, auth-int when it is the only offer, the RFC 2069
  * form when the challenge has no qop).
  * @throws AuthMalformedError when username, method or uri hold control
- *   characters: a caller bug, since such input must be refused upstream
- *   (STYLE.md rule 13).
+ *   characters: a caller bug, since such input must be refused upstream.
  */
 export function createAuthorization(options: AuthorizationOptions): string {
   const { challenge, method, uri, username } = options;

@@ -1,5 +1,5 @@
 /**
- * Results and errors of the auth layer (STYLE.md rule 7): expected failures
+ * Results and errors of the auth layer: expected failures
  * (a malformed header, a wrong password, a stale nonce) come back as
  * `Result` values carrying an `AuthError`; nothing here throws for bad input.
  */

@@ -22,12 +22,9 @@ import { holdAnswer } from './sdp.js';
 import { resolveTarget, type ResolvedTarget } from './targets.js';
 import { sipUser, xHeaderParams, type Params } from './params.js';
 import { dialogGone } from '../dialog/bridge.js';
-
 import type { ChildRedirect, DialHost } from './dial-host.js';
 import { Link } from './link.js';
 
-export type { ChildRedirect, DialHost } from './dial-host.js';
-export { Link, type LinkEnd } from './link.js';
 /** DialCallStatus values a SIP dial can end with. */
 export type DialCallStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 

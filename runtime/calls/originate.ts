@@ -14,6 +14,7 @@ import { uriOf } from '../dialog/target.js';
 import { legContext } from '../dialog/leg-context.js';
 import type { DialogHandler } from '../dialog/registry.js';
 import type { ServerTx } from '../transaction/server-tx.js';
+import type { TimerHandle } from '../transport/clock.js';
 import type { ControlResult, OriginateRequest } from './control.js';
 import type { CallContext } from './context.js';
 import { OutboundParent } from './parent.js';
@@ -79,11 +80,11 @@ export function originate(ctx: CallContext, request: OriginateRequest): Promise<
   ];
   const status = new StatusReporter(ctx.webhooks, callback, (code, message) => ctx.alert(sid, 'warning', code, message));
   const relay = new Relay();
-  const ring: { timer?: ReturnType<typeof setTimeout> } = {};
+  const ring: { timer?: TimerHandle } = {};
   let timedOut = false;
   let canceled = false;
   const finish = (final: CallStatus, code: number): void => {
-    if (ring.timer) clearTimeout(ring.timer);
+    if (ring.timer !== undefined) ctx.clock.clearTimeout(ring.timer);
     const r = ctx.store.update(sid, final, { sipResponseCode: code }) ?? record;
     void status.fire('completed', r, { CallDuration: '0', SipResponseCode: String(code) });
   };
@@ -100,7 +101,7 @@ export function originate(ctx: CallContext, request: OriginateRequest): Promise<
       },
       answered: (r) => {
         live.settled(sid);
-        if (ring.timer) clearTimeout(ring.timer);
+        if (ring.timer !== undefined) ctx.clock.clearTimeout(ring.timer);
         ctx.registry.add(uac.dialog!, relay, 'a');
         ctx.store.update(sid, 'in-progress', { sipResponseCode: r.statusCode });
         void status.fire('answered', record);
@@ -126,7 +127,7 @@ export function originate(ctx: CallContext, request: OriginateRequest): Promise<
   ctx.store.create(record);
   ctx.store.update(sid, 'initiated');
   void status.fire('initiated', record);
-  ring.timer = setTimeout(() => { timedOut = true; uac.cancel(); }, (request.timeout ?? 60) * 1000);
+  ring.timer = ctx.clock.setTimeout(() => { timedOut = true; uac.cancel(); }, (request.timeout ?? 60) * 1000);
   live.ringing(sid, () => { canceled = true; uac.cancel(); });
   try {
     uac.start();

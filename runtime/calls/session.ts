@@ -32,8 +32,6 @@ import { CallEnding, type EndingCall } from './ending.js';
 import { ParentDialog, type ParentDialogCall } from './parent-dialog.js';
 import { redirectChild, referFromChild, referFromParent, type HandoverCall } from './handover.js';
 
-export type { PendingDial, TwimlSource } from './documents.js';
-
 /** One parent call. */
 export class CallSession implements DialogHandler, DialHost {
   readonly ctx: CallContext;

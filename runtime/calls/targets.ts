@@ -7,6 +7,8 @@
  */
 import { validateHeaderValue, validateSipTarget } from '../sip/sip-target.js';
 import type { HeaderField } from '../sip/message.js';
+import { unbracket, withoutUriParams } from '../sip/uri.js';
+import { destinationOf, isLooseRoute } from '../dialog/target.js';
 import type { DialNoun } from '../twiml/types.js';
 import type { CallContext } from './context.js';
 import type { Destination } from '../transport/transport.js';
@@ -123,10 +125,10 @@ function resolveNoun(ctx: CallContext, noun: DialNoun): Resolution {
   const checked = validateSipTarget(ctx.parser, uri);
   if (!checked.ok) return { ok: false, error: { code: checked.error.twilioCode ?? 13243, message: `invalid dial target "${uri}": ${checked.error.message}` } };
   // the Request-URI: no URI headers, no region/edge (they pick our egress, they are not the far end's business)
-  let requestUri = checked.uri.replace(/;(region|edge)=[^;?]*/gi, '');
-  if (checked.scheme === 'sips') requestUri = `sip:${requestUri.slice(5)}${/;transport=/i.test(requestUri) ? '' : ';transport=tls'}`;
+  let requestUri = withoutUriParams(ctx.parser, checked.uri, ['region', 'edge']);
+  if (checked.scheme === 'sips') requestUri = `sip:${requestUri.slice(5)}${'transport' in checked.params ? '' : ';transport=tls'}`;
   const headers: HeaderField[] = [...checked.headers.map((h): HeaderField => [h.name, h.value]), ...extraHeaders];
-  const host = checked.host.startsWith('[') ? checked.host.slice(1, -1) : checked.host;
+  const host = unbracket(checked.host);
   const egress = ctx.config.egress[checked.region];
   const target: ResolvedTarget = {
     uri: requestUri,
@@ -136,11 +138,10 @@ function resolveNoun(ctx: CallContext, noun: DialNoun): Resolution {
   };
   if (egress?.source) target.destination.source = egress.source;
   if (egress?.proxy) {
-    const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)(?::(\d+))?(?:.*;transport=(udp|tcp|tls))?/i.exec(egress.proxy);
-    if (m) {
-      const transport = (m[3]?.toLowerCase() ?? checked.transport) as 'udp' | 'tcp' | 'tls';
-      target.destination = { transport, host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : transport === 'tls' ? 5061 : 5060, source: egress.source };
-      target.route = /;lr/i.test(egress.proxy) ? egress.proxy : `${egress.proxy};lr`;
+    const proxy = destinationOf(egress.proxy, checked.transport, ctx.parser);
+    if (proxy) {
+      target.destination = { ...proxy, source: egress.source };
+      target.route = isLooseRoute(egress.proxy, ctx.parser) ? egress.proxy : `${egress.proxy};lr`;
     }
   }
   if (noun.kind === 'sip' && noun.username !== undefined) target.credentials = { username: noun.username, password: noun.password ?? '' };

@@ -20,7 +20,7 @@ export interface TransferCall {
 /** The TransferHost of call `sid`. */
 export function transferHostFor(ctx: CallContext, sid: string, call: TransferCall): TransferHost {
   return {
-    callSid: sid, notifyWaitMs: 4 * ctx.transactions.timers.T1,
+    callSid: sid, notifyWaitMs: 4 * ctx.transactions.timers.T1, clock: ctx.clock,
     alert: (level, code, message) => ctx.alert(sid, level, code, message),
     fetchTwiml: async (url, method, params): Promise<Verb[] | undefined> => {
       const r = await call.fetch(url, method, params).catch(() => undefined);

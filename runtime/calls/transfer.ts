@@ -17,8 +17,10 @@
  * serve get a clean error and leave the call untouched.
  */
 import type { MessageView } from '../wasm/message-view.js';
+import type { WasmParser } from '../wasm/parser.js';
 import type { HeaderField } from '../sip/message.js';
 import type { ServerTx } from '../transaction/server-tx.js';
+import type { Clock, TimerHandle } from '../transport/clock.js';
 import { extractReferTo, type ReferTarget } from '../sip/refer-to.js';
 import type { DialOpts, Verb } from '../twiml/types.js';
 import type { Params } from './params.js';
@@ -47,6 +49,8 @@ export interface TransferHost {
    * gets its BYE (4×T1: the NOTIFY has been retransmitted twice over UDP).
    */
   readonly notifyWaitMs: number;
+  /** The call's clock (the NOTIFY wait runs on it). */
+  readonly clock: Clock;
   alert(level: 'warning' | 'error', code: number, message: string): void;
   /** Fetch and parse TwiML for the transferee (undefined = the fetch or the document failed). */
   fetchTwiml(url: string, method: 'GET' | 'POST', params: Params): Promise<Verb[] | undefined>;
@@ -171,13 +175,15 @@ export class Transfer {
     ];
     const sent = this.#transferor.request('NOTIFY', { headers, body: new TextEncoder().encode(`${sipfrag}\r\n`) });
     if (!final) return;
-    await Promise.race([sent, new Promise((r) => setTimeout(r, this.#host.notifyWaitMs))]);
+    const clock = this.#host.clock;
+    let timer: TimerHandle | undefined;
+    await Promise.race([sent, new Promise((r) => { timer = clock.setTimeout(() => r(undefined), this.#host.notifyWaitMs); })]);
+    clock.clearTimeout(timer);
   }
 }
 
-/** Check a REFER's Refer-To with the WASM parser (the message is parsed again so its bytes sit in the parser's input). */
-export function readReferTo(parser: import('../wasm/parser.js').WasmParser, request: MessageView): ReferTarget | { ok: false; message: string } {
-  const view = parser.parse(request.bytes.slice(0, request.messageLength || request.bytes.length));
-  const r = extractReferTo(parser, view);
+/** Check a REFER's Refer-To with the WASM parser, on the REFER's own Refer-To span (the message is not parsed again). */
+export function readReferTo(parser: WasmParser, request: MessageView): ReferTarget | { ok: false; message: string } {
+  const r = extractReferTo(parser, request);
   return r.ok ? r : { ok: false, message: r.error.message };
 }

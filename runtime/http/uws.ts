@@ -1,6 +1,6 @@
 /**
  * The uWebSockets.js addon and the small helpers every handler shares.
- * uWS rules (STYLE.md §6): `HttpRequest` is only valid during the callback,
+ * uWS rules (uWebSockets.js's documentation): `HttpRequest` is only valid during the callback,
  * so copy what you need before any `await`; a response that is not answered
  * at once must have `onAborted`; writes after an `await` go in `res.cork`.
  */

@@ -1,6 +1,7 @@
 /**
- * What crosses the thread boundary, and the shared buffers it lives in
- * (DESIGN.md, "The pool: batches, not messages").
+ * What crosses the thread boundary, and the shared buffers it lives in: a
+ * task carries a batch, never one message (a round trip costs more than a
+ * parse).
  *
  * The main thread packs a batch into an input SharedArrayBuffer in the
  * `parse_batch` entry layout (runtime/wasm/batch-layout.ts). The worker
@@ -19,7 +20,7 @@ export const PARSE_BATCH_TASK = 'parseBatch';
 
 /** What every worker receives in workerData. */
 export interface WorkerInit {
-  /** The compiled module, shared by every thread (compiled once, STYLE.md rule 8). */
+  /** The compiled module, shared by every thread (compiled once per process). */
   module: WebAssembly.Module;
   /** Limits, already clamped by `effectiveLimits`. */
   limits: Required<ParserLimits>;

@@ -3,7 +3,7 @@
  */
 
 /**
- * The pool's queue is full (STYLE.md rule 10): the caller should shed load,
+ * The pool's queue is full (it is bounded): the caller should shed load,
  * e.g. answer a new INVITE with 503 + Retry-After and keep in-dialog
  * traffic flowing.
  */

@@ -1,6 +1,6 @@
 /**
- * The pooled parse engine: piscina workers parse whole batches (DESIGN.md,
- * "The pool: batches, not messages"; STYLE.md rules 8-10).
+ * The pooled parse engine: piscina workers parse whole batches, never one
+ * message per task (a round trip costs more than a parse).
  *
  * Worker file: piscina needs JavaScript, so the pool loads `worker.js` next
  * to its own compiled module (dist/runtime/pool/ after

@@ -1,7 +1,7 @@
 /**
  * Transaction timers (RFC 3261 §17 and Table 4; L and M from RFC 6026 §8.4),
  * derived from T1, T2 and T4 for one stack instance and overridable one by
- * one (STYLE.md rule 14: no module-level globals). The values given here are
+ * one (no module-level globals). The values given here are
  * the unreliable-transport ones: over TCP/TLS, A, E and G never run and D,
  * I, J and K are zero (the state machines skip them).
  */

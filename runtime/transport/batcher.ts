@@ -1,6 +1,6 @@
 /**
- * ReceiveBatcher: received datagrams go to a pooled ParseEngine in batches
- * (DESIGN.md, "The pool: batches, not messages"), inline otherwise.
+ * ReceiveBatcher: received datagrams go to a pooled ParseEngine in batches,
+ * inline otherwise.
  *
  * A pool round trip costs tens of microseconds, so the pool only pays for
  * batches of about 64 messages under sustained load (BENCHMARKS.md, "Pool:

@@ -1,6 +1,6 @@
 /**
- * The clock every timer-driven part of the stack is given (STYLE.md rule
- * 14): transaction timers, loop-transport delays. Tests pass a fake one
+ * The clock every timer-driven part of the stack is given: transaction
+ * timers, loop-transport delays. Tests pass a fake one
  * (test/support/fake-clock.ts); nothing reads global time directly.
  */
 

@@ -1,5 +1,5 @@
 /**
- * In-memory loop transport for tests (STYLE.md rule 14, after pjsip's
+ * In-memory loop transport for tests (after pjsip's
  * sip_transport_loop.h): transports bound to addresses on one LoopNetwork
  * deliver to each other without sockets. Knobs per transport: discard
  * (the next n messages, or those a predicate picks), delay (on the

@@ -1,6 +1,7 @@
 /**
  * parseTwiml: a TwiML voice document → typed verbs plus warnings, or the
- * first fatal error, with Twilio debugger codes (SPEC-DETAIL.md §6.2).
+ * first fatal error, with Twilio's debugger codes (12100, 12102, 12200...:
+ * https://www.twilio.com/docs/api/errors).
  */
 import { PARSE_FAILURE, SCHEMA_WARNING, issue, textOf, type ParseContext } from './element.js';
 import { UNSUPPORTED_VERBS, VERBS } from './registry.js';

@@ -1,6 +1,6 @@
 /**
  * Typed TwiML tree produced by parseTwiml, with the Twilio-style error and
- * warning records (SPEC-DETAIL.md §6.2).
+ * warning records (Twilio's error codes: https://www.twilio.com/docs/api/errors).
  */
 
 /** Success or failure of a parse step. */

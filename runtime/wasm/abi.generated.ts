@@ -2,8 +2,8 @@
 // The numbers-only contract with the WASM module, under the names assembly/ gives them.
 
 // assembly/abi.ts
-/** Bumped on every incompatible change of a record layout or export. 3: F_ESCAPED_CTL and M_ESCAPED_CTL_*: a message with escaped control bytes parses now, and a host that does not know the flag would take it as clean. */
-export const ABI_VERSION = 3;
+/** Bumped on every incompatible change of a record layout or export. 3: F_ESCAPED_CTL and M_ESCAPED_CTL_*: a message with escaped control bytes parses now, and a host that does not know the flag would take it as clean. 4: extract_refer_to(start, len) reads one Refer-To value span of IN instead of the message record of the last parse_message. */
+export const ABI_VERSION = 4;
 /** Size of the IN region in bytes (holds one message or one batch). */
 export const IN_CAP = 1048576;
 /** Size of the OUT region in i32 slots. */
@@ -454,8 +454,8 @@ export interface WasmExports {
   validate_header_value(len: number): number;
   /** Validate a TwiML `<Sip>` target in IN[0, len) (Twilio rules, SPEC-DETAIL.md §2.1) and write its URI record at OUT, spans relative to IN[0]. Accepted: `sip:` and `sips:` URIs, and `user@host` without a scheme, read as `sip:user@host` (U_SCHEME 1, U_FLAGS has UF_IMPLIED_SCHEME, spans still point into the input as written, U_URI_START 0 and U_URI_LEN `len`). On success OUT[U_TRANSPORT] is the effective transport (1 udp, 2 tcp, 3 tls; sips means tls), OUT[U_REGION] the region id (0 none, 1 us1 .. 8 au1, see REGIONS) and OUT[U_EFFECTIVE_PORT] the explicit port, else 5061 for tls, else 5060. */
   validate_sip_target(len: number): number;
-  /** Extract the Refer-To of the REFER request just parsed: call right after `parse_message(len, ...)` on the same IN bytes. The message record at OUT is left intact; the URI record is written at OUT + REFER_RECORD_SLOT slots, spans relative to IN[0]: the name-addr parts (U_DISPLAY_*, U_HPARAMS_*), the URI, its headers (percent-encoded spans at U_URI_HEADERS) and U_REPLACES_INDEX (the first `Replaces` header, -1 when none). */
-  extract_refer_to(len: number): number;
+  /** Check and take apart one Refer-To header value in IN[start, start+len): the value span of a REFER's Refer-To header (the message record's entry, M_IDX_REFER_TO), wherever the host put the message. The REFER-level checks (a REFER, exactly one Refer-To header) are the host's, from the message record. The URI record is written at OUT + REFER_RECORD_SLOT slots, so a message record at OUT stays intact; spans relative to IN[0]: the name-addr parts (U_DISPLAY_*, U_HPARAMS_*), the URI, its headers (percent-encoded spans at U_URI_HEADERS) and U_REPLACES_INDEX (the first `Replaces` header, -1 when none). */
+  extract_refer_to(start: number, len: number): number;
 }
 
 /** Names of every export of the module: its memory and the functions of WasmExports. */

@@ -8,8 +8,8 @@
  * @packageDocumentation
  */
 
-// Mirrors of assembly/abi.ts (message record slots) and assembly/errors.ts.
-const ABI_VERSION = 3;
+// The numbers of assembly/abi.ts and assembly/errors.ts this file reads (test/unit/assembly/abi.test.ts checks them against abi.generated.ts).
+const ABI_VERSION = 4;
 const [M_ERROR_OFFSET, M_KIND, M_STATUS_CODE, M_BODY_LEN, M_HEADER_COUNT, M_FLAGS, M_ESCAPED_CTL_OFFSET] = [1, 2, 4, 12, 14, 17, 36];
 const F_ESCAPED_CTL = 4096;
 const [M_METHOD_START, M_METHOD_LEN, M_RURI_START, M_RURI_LEN, M_REASON_START, M_REASON_LEN] = [5, 6, 7, 8, 9, 10];

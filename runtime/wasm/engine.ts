@@ -1,6 +1,6 @@
 /**
  * ParseEngine: parse a batch of messages, inline on this thread or in a
- * worker pool (runtime/pool/), behind one interface (STYLE.md rule 9). This
+ * worker pool (runtime/pool/), behind one interface. This
  * file holds the interface and the inline engine; the pooled engine is
  * `createPooledEngine` in runtime/pool/pool.ts. Node-side (it loads the
  * module from build/ unless one is passed).

@@ -1,6 +1,6 @@
 /**
- * Compile the WASM module once per process and instantiate it per thread
- * (STYLE.md rule 8). Node-only: reads build/<flavour>.wasm from disk.
+ * Compile the WASM module once per process and instantiate it per thread.
+ * Node-only: reads build/<flavour>.wasm from disk.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,7 @@
 /**
  * MessageView: typed access to one parsed SIP message through the index the
  * WASM parser wrote. Nothing is decoded until it is read, and reading one
- * header decodes only that header (DESIGN.md, "The hot path").
+ * header decodes only that header: the hot path makes no strings.
  */
 import { M, F, H_SIZE, HF_FOLDED, HEADER_NAMES, METHOD_NAMES, HID, errorInfo, type AbiErrorInfo } from './abi.js';
 import { decodeSpan, decodeFolded, decodeAscii } from './text.js';

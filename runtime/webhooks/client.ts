@@ -1,5 +1,5 @@
 /**
- * The webhook client (issue 4, SPEC-DETAIL §4.2): fetches TwiML and delivers
+ * The webhook client: fetches TwiML and delivers
  * callbacks the way Twilio does. Every request is signed with
  * `X-Twilio-Signature`; POST parameters travel as a form body, GET
  * parameters in the query string; URL fragments are never sent; userinfo

@@ -1,8 +1,9 @@
 /**
- * Results and errors of the webhook client (STYLE.md rule 7): a webhook that
+ * Results and errors of the webhook client: a webhook that
  * cannot be fetched is an expected failure, so it comes back as a `Result`
  * carrying a `WebhookError`. Each error names the Twilio error code Twilio
- * would report for the same failure (SPEC-DETAIL §4.2); all of them fall
+ * would report for the same failure (https://www.twilio.com/docs/api/errors/11200
+ * and its siblings); all of them fall
  * under the umbrella code 11200 ("HTTP retrieval failure").
  */
 

@@ -1,5 +1,5 @@
 /**
- * Webhook client: signed Twilio-compatible HTTP requests (issue 4).
+ * Webhook client: signed Twilio-compatible HTTP requests.
  */
 export * from './client.js';
 export * from './errors.js';

@@ -1,5 +1,6 @@
 /**
- * Webhook parameters and their two transports (SPEC-DETAIL §4.2): the
+ * Webhook parameters and their two transports (Twilio's TwiML request
+ * conventions, https://www.twilio.com/docs/voice/twiml): the
  * `application/x-www-form-urlencoded` body of a POST, or the query string of
  * a GET, appended to whatever query the URL already has.
  */

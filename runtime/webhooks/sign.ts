@@ -1,5 +1,6 @@
 /**
- * `X-Twilio-Signature`, computed exactly as Twilio does (SPEC-DETAIL §4.3) so
+ * `X-Twilio-Signature`, computed exactly as Twilio does
+ * (https://www.twilio.com/docs/usage/security, "Validating requests") so
  * that stock `twilio.validateRequest` / `twilio.webhook()` accept our requests.
  *
  * Signing runs once per webhook request, so it avoids per-call setup: the

@@ -1,7 +1,9 @@
 /**
  * Headless-browser embedding test: a real Chromium imports the compiled,
  * dependency-free wrapper `dist/runtime/wasm/embed.js`, fetches
- * `build/release.wasm` (served as application/wasm) and parses SIP messages.
+ * `build/release.wasm` (served as application/wasm) and parses SIP messages;
+ * then, as a user would, `patchbay/embed` by name (an import map) from a
+ * scratch project that installed the `npm pack` tarball (test/support/packed.ts).
  *
  * Needs `npm run build` first (npm ci runs it via `prepare`) and Chromium at
  * /usr/bin/chromium (`apt-get install -y chromium`). Skipped when Chromium is

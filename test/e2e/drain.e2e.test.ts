@@ -18,13 +18,15 @@ const SIP = e2ePorts(import.meta.url).base;
 const UAS = SIP + 1;
 const UAC = SIP + 2;
 const UAC2 = SIP + 3;
+/** The OPTIONS probe's own port. */
+const PROBE = SIP + 4;
 const HTTP = SIP + 5;
 
 /** Send one OPTIONS over UDP and return the status line of the answer. */
 function options(port: number): Promise<string> {
   const socket = createSocket('udp4');
   const msg = [
-    `OPTIONS sip:patchbay@127.0.0.1:${port} SIP/2.0`, 'Via: SIP/2.0/UDP 127.0.0.1:33199;branch=z9hG4bK-opt-1', 'Max-Forwards: 70',
+    `OPTIONS sip:patchbay@127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${PROBE};branch=z9hG4bK-opt-1`, 'Max-Forwards: 70',
     'From: <sip:probe@127.0.0.1>;tag=p1', `To: <sip:patchbay@127.0.0.1:${port}>`, 'Call-ID: options-probe-1', 'CSeq: 1 OPTIONS',
     'Content-Length: 0', '', '',
   ].join('\r\n');
@@ -35,7 +37,7 @@ function options(port: number): Promise<string> {
       socket.close();
       resolve(m.toString('latin1').split('\r\n')[0]!);
     });
-    socket.bind(33199, '127.0.0.1', () => socket.send(msg, port, '127.0.0.1'));
+    socket.bind(PROBE, '127.0.0.1', () => socket.send(msg, port, '127.0.0.1'));
   });
 }
 

@@ -134,3 +134,35 @@ describe('the verb runner', () => {
     expect(rig.alerts().some((a) => a.code === 11200 && a.level === 'error')).toBe(true);
   });
 });
+
+describe('the verb runner on a dialled phone\'s screening document (<Sip url>)', () => {
+  it('Pause waits, an unsupported verb warns 12200 on the phone\'s call, <Hangup/> declines the phone (BYE): the caller is never connected', async () => {
+    const { rig, alice } = await start({ '/screen': '<Response><Pause length="1"/><Say>press 1</Say><Hangup/></Response>', '/action': '<Response/>' });
+    const bob = await rig.party('bob');
+    rig.app.route('/voice', `<Response><Dial action="/action" answerOnBridge="true"><Sip url="/screen">${bob.uri}</Sip></Dial></Response>`);
+    const call = alice.call(rig.uri('support'));
+    await rig.until(() => bob.requests('BYE').length > 0, 'the phone hung up');
+    const screen = rig.app.to('/screen')[0]!;
+    expect(screen.params).toMatchObject({ Direction: 'outbound-dial', CallStatus: 'in-progress' });
+    expect(bob.dialogs[0]!.firstAt('BYE')! - bob.incoming[0]!.answeredAt!, 'after the 1 s pause').toBeGreaterThanOrEqual(1000);
+    const warning = rig.alerts().find((a) => a.code === 12200);
+    expect(warning?.callSid, 'the warning is on the phone\'s call').toBe(screen.params.CallSid);
+    await rig.until(() => call.status > 0, 'the caller\'s final response');
+    expect(call.status, 'never answered: the action document ended it').toBe(603);
+    expect(rig.app.to('/action')[0]!.params).toMatchObject({ DialBridged: 'false', DialCallSid: screen.params.CallSid });
+  });
+
+  it('a screening document that ends without hanging up connects the phone to the caller', async () => {
+    const { rig, alice } = await start({ '/screen': '<Response><Pause length="1"/></Response>', '/action': '<Response/>' });
+    const bob = await rig.party('bob');
+    rig.app.route('/voice', `<Response><Dial action="/action" answerOnBridge="true"><Sip url="/screen">${bob.uri}</Sip></Dial></Response>`);
+    const call = alice.call(rig.uri('support'));
+    await rig.until(() => call.status > 0, 'the caller\'s final response');
+    expect(call.status).toBe(200);
+    expect(rig.clock.now() - bob.incoming[0]!.answeredAt!, 'after the screening pause').toBeGreaterThanOrEqual(1000);
+    expect((await rig.untilResolved(call.dialog!.request('INFO')))?.statusCode, 'connected: a request goes across').toBe(200);
+    expect(bob.requests('INFO')).toHaveLength(1);
+    await call.dialog!.bye();
+    await rig.until(() => bob.requests('BYE').length > 0, 'the caller\'s BYE reaches the phone');
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * A fake Clock for tests (STYLE.md rule 14): time moves only when a test
+ * A fake Clock for tests: time moves only when a test
  * calls `advance`, timers fire in order of due time, and microtasks (loop
  * transport deliveries, send results) are drained after each timer.
  */

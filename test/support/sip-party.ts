@@ -47,8 +47,11 @@ export type AnswerStep =
   | { status: number; reason?: string; headers?: HeaderField[]; sdp?: boolean }
   | { wait: number };
 
-/** How a party answers an in-dialog request: a status (200 by default; a re-INVITE's 2xx carries SDP), or nothing. */
-export type InDialogReply = number | 'none' | ((request: MessageView) => number | 'none');
+/** An in-dialog answer with header fields of its own. */
+export interface InDialogAnswer { status: number; headers?: HeaderField[] }
+
+/** How a party answers an in-dialog request: a status (200 by default; a re-INVITE's 2xx carries SDP), one with headers, or nothing. */
+export type InDialogReply = number | 'none' | InDialogAnswer | ((request: MessageView) => number | 'none' | InDialogAnswer);
 
 /** A message as a party received it. */
 export interface Received {
@@ -284,12 +287,13 @@ export class SipParty {
       }
       dialog.received.push({ at, message: request.detach() });
       const rule = this.replies.get(tx.method) ?? 200;
-      const status = typeof rule === 'function' ? rule(request) : rule;
-      if (status === 'none') return;
+      const reply = typeof rule === 'function' ? rule(request) : rule;
+      if (reply === 'none') return;
+      const { status, headers = [] } = typeof reply === 'number' ? { status: reply } : reply;
       // a re-INVITE's 2xx carries SDP (the answer, or the offer of a late offer); an UPDATE's only when it brought an offer
       const sdp = status >= 200 && status < 300 && (tx.method === 'INVITE' || (tx.method === 'UPDATE' && request.bodyLength > 0));
       tx.respond(tx.createResponse(status, undefined, {
-        headers: [['Contact', this.contact], ...(sdp ? [['Content-Type', 'application/sdp'] as HeaderField] : [])],
+        headers: [['Contact', this.contact], ...headers, ...(sdp ? [['Content-Type', 'application/sdp'] as HeaderField] : [])],
         body: sdp ? sdpOf(this.name, this.stack.address.port, 2) : undefined,
       }));
       return;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createParser, type Flavour } from '../../runtime/wasm/load.js';
 import type { WasmParser } from '../../runtime/wasm/parser.js';
 
-/** Both builds: every assembly test runs against each (STYLE.md rule 11). */
+/** Both builds: every assembly test runs against each. */
 export const FLAVOURS: Flavour[] = ['debug', 'release'];
 
 const parsers = new Map<Flavour, WasmParser>();

@@ -1,6 +1,6 @@
 /**
- * `<Dial>` verb: attributes with defaults and ranges (SPEC-DETAIL.md §1.2),
- * nouns (§1.3), callerId rules (§1.6).
+ * `<Dial>` verb: attributes with defaults and ranges, nouns, callerId rules
+ * (Twilio's `<Dial>` page: https://www.twilio.com/docs/voice/twiml/dial).
  */
 import { Attrs, PARSE_FAILURE, SCHEMA_WARNING, issue, textOf, type ParseContext, type TwimlElement } from '../element.js';
 import type { DialNoun, DialOpts, DialRecord, Result, TwimlError } from '../types.js';

@@ -1,5 +1,5 @@
 /**
- * The ABI contract (STYLE.md rule 11): each build exports what
+ * The ABI contract: each build exports what
  * runtime/wasm/abi.generated.ts declares and reports ABI_VERSION; the
  * generated file and the README's export table are current with assembly/
  * (scripts/gen-abi.mjs --check), and the runtime's readable side of the ABI
@@ -9,6 +9,7 @@ import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import ts from 'typescript';
 import { dirname, join } from 'node:path';
 import { FLAVOURS, ROOT } from '../../support/wasm.js';
 import { compileModule, instantiate } from '../../../runtime/wasm/load.js';
@@ -98,6 +99,40 @@ describe('the generated ABI files', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** Top-level numeric consts of a TypeScript file, `const X = 1` and `const [A, B] = [1, 2]` alike. */
+function numericConsts(path: string): Map<string, number> {
+  const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
+  const num = (e: ts.Expression | undefined): number | undefined => {
+    if (e && ts.isNumericLiteral(e)) return Number(e.text);
+    if (e && ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(e.operand)) return -Number(e.operand.text);
+    return undefined;
+  };
+  const found = new Map<string, number>();
+  for (const st of file.statements) {
+    if (!ts.isVariableStatement(st)) continue;
+    for (const d of st.declarationList.declarations) {
+      const init = d.initializer;
+      if (ts.isIdentifier(d.name) && num(init) !== undefined) found.set(d.name.text, num(init)!);
+      if (ts.isArrayBindingPattern(d.name) && init && ts.isArrayLiteralExpression(init)) {
+        d.name.elements.forEach((el, i) => {
+          const v = num(init.elements[i]);
+          if (ts.isBindingElement(el) && ts.isIdentifier(el.name) && v !== undefined) found.set(el.name.text, v);
+        });
+      }
+    }
+  }
+  return found;
+}
+
+describe('runtime/wasm/embed.ts (self-contained: it imports nothing, so it restates the numbers it reads)', () => {
+  it('restates them as assembly/ has them', () => {
+    const found = numericConsts(join(ROOT, 'runtime', 'wasm', 'embed.ts'));
+    expect(found.size).toBeGreaterThan(20);
+    const generated = G as unknown as Record<string, unknown>;
+    for (const [name, value] of found) expect(generated[name], name).toBe(value);
   });
 });
 

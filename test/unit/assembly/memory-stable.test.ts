@@ -1,6 +1,6 @@
 /**
  * The hot path allocates nothing: 10^5 parses leave linear memory exactly
- * as large as it was (STYLE.md rule 6), on both builds.
+ * as large as it was, on both builds.
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';

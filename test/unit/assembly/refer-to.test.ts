@@ -1,5 +1,5 @@
 /**
- * Refer-To of inbound REFERs (SPEC-DETAIL.md §5.1) through extract_refer_to
+ * Refer-To of inbound REFERs (https://www.twilio.com/docs/voice/api/refer-to-twilio) through extract_refer_to
  * and its wrapper. Runs against both builds.
  */
 import { readFileSync } from 'node:fs';
@@ -156,12 +156,30 @@ describe.each(['debug', 'release'] as const)('Refer-To (%s build)', (flavour) =>
   it('allocates nothing per call', () => {
     const bytes = encoder.encode(message([`Refer-To: <${REPLACES_URI}>`]));
     const before = parser.exports.memory.buffer.byteLength;
+    const view = parser.parse(bytes).detach();
+    const [start, len] = view.valueSpan(view.slot(M.IDX_REFER_TO));
     for (let i = 0; i < 10_000; i++) {
       parser.writeInput(bytes);
-      parser.exports.parse_message(bytes.length, 0);
-      expect(parser.exports.extract_refer_to(bytes.length)).toBe(0);
+      expect(parser.exports.extract_refer_to(start, len)).toBe(0);
     }
     expect(parser.exports.memory.buffer.byteLength).toBe(before);
+  });
+
+  it('reads a detached REFER after other messages were parsed: its own Refer-To span, offsets in the message', () => {
+    const text = message(['Refer-To: <sip:carol@example.com?X-A=%ZZ>']);
+    const bad = parser.parse(encoder.encode(text)).detach();
+    const good = parser.parse(encoder.encode(message(['Refer-To: "Carol" <sip:carol@example.com;transport=tcp>;x=1']))).detach();
+    parser.parse(encoder.encode('OPTIONS sip:x@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:x@example.com>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
+    expect(extractReferTo(parser, good)).toMatchObject({ ok: true, raw: '"Carol" <sip:carol@example.com;transport=tcp>;x=1', uri: 'sip:carol@example.com;transport=tcp', host: 'example.com' });
+    const err = errorOf(extractReferTo(parser, bad));
+    expect([err.name, err.offset]).toEqual(['E_BAD_ESCAPE', text.indexOf('%ZZ')]);
+  });
+
+  it('extract_refer_to refuses a span outside IN', () => {
+    expect(parser.exports.extract_refer_to(-1, 4)).toBe(-39);
+    expect(parser.exports.extract_refer_to(0, -1)).toBe(-39);
+    expect(parser.exports.extract_refer_to(parser.inCap, 1)).toBe(-39);
+    expect(referRecord(U.STATUS)).toBe(-39);
   });
 
   it('decodes invalid UTF-8 without throwing', () => {

@@ -1,5 +1,5 @@
 /**
- * `<Sip>` target rules (SPEC-DETAIL.md §2.1) through validate_sip_target and
+ * `<Sip>` target rules (https://www.twilio.com/docs/voice/twiml/sip) through validate_sip_target and
  * its wrapper, plus validate_header_value and parse_uri. Runs against both builds.
  */
 import { describe, it, expect } from 'vitest';

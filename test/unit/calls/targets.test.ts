@@ -50,4 +50,22 @@ describe('resolveTarget', () => {
     expect(resolveTarget(ctx, noun)).not.toBe(first);
     expect(resolveTarget(ctx, noun)).toEqual(first);
   });
+
+  it('keeps region and edge out of the Request-URI, sends sips: as sip: over TLS, and routes through the region\'s egress proxy', () => {
+    const config = defaultConfig().twiml;
+    const ctx = { config: { ...config, egress: { ...config.egress, ie1: { proxy: 'sip:[2001:db8::5]:5070;transport=tcp', source: '192.0.2.9' } } }, parser: parserFor('release') } as unknown as CallContext;
+    const resolve = (target: string) => {
+      const r = resolveTarget(ctx, firstNoun(parseTwiml(`<Response><Dial><Sip>${target}</Sip></Dial></Response>`)));
+      if (!r.ok) throw new Error(r.error.message);
+      return r.value;
+    };
+    expect(resolve('sip:bob@example.com;region=us2;edge=ashburn;user=phone')).toMatchObject({ uri: 'sip:bob@example.com;user=phone', destination: { transport: 'udp', host: 'example.com', port: 5060 } });
+    expect(resolve('sips:bob@example.com')).toMatchObject({ uri: 'sip:bob@example.com;transport=tls', destination: { transport: 'tls', port: 5061 } });
+    expect(resolve('sips:bob@example.com;transport=tls')).toMatchObject({ uri: 'sip:bob@example.com;transport=tls' });
+    expect(resolve('sip:bob@[2001:db8::1]:5080')).toMatchObject({ destination: { host: '2001:db8::1', port: 5080 } });
+    expect(resolve('sip:bob@example.com;region=ie1')).toMatchObject({
+      uri: 'sip:bob@example.com', route: 'sip:[2001:db8::5]:5070;transport=tcp;lr',
+      destination: { transport: 'tcp', host: '2001:db8::5', port: 5070, source: '192.0.2.9' },
+    });
+  });
 });

@@ -211,6 +211,20 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('sections that come and go with their source', () => {
+  it('pool batching appears once the transport reports it, and goes again when it stops', async () => {
+    let batching: TransportStats['batching'];
+    const metrics = new Metrics({ transportStats: () => ({ ...transport, batching }) });
+    expect(parseExposition(await metrics.render()).types.has('patchbay_pool_queue_depth')).toBe(false);
+    batching = transport.batching;
+    const p = parseExposition(await metrics.render());
+    expect(p.types.get('patchbay_pool_queue_depth')).toBe('gauge');
+    expect(value(p, 'patchbay_pool_batches_total', { path: 'inline' })).toBe(2);
+    batching = undefined;
+    expect(parseExposition(await metrics.render()).types.has('patchbay_pool_batches_total')).toBe(false);
+  });
+});
+
 describe('labels taken from the wire', () => {
   it('/metrics with 1,000 made-up request methods has one series for them, whatever arrives', async () => {
     const { uac, uas } = await loopPair();

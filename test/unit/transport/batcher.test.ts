@@ -1,6 +1,6 @@
 /**
- * Batched parsing of received datagrams (DESIGN.md, "The pool: batches, not
- * messages"): the pooled path delivers what the inline path delivers, in the
+ * Batched parsing of received datagrams (a pool task carries a batch, not
+ * one message): the pooled path delivers what the inline path delivers, in the
  * same order, with the same stateless answers; the pool refusing a batch,
  * the timer, the waiting cap and close() never lose a datagram.
  */

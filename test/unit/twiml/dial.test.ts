@@ -28,7 +28,7 @@ function rawDial(attrs: string, body = '<Sip>sip:a@example.com</Sip>'): string {
 }
 
 describe('<Dial> attributes', () => {
-  it('applies the defaults of SPEC-DETAIL §1.2', () => {
+  it('applies the defaults of Twilio\'s <Dial> page', () => {
     const r = new VoiceResponse();
     r.dial().sip('sip:alice@example.com');
     const doc = ok(r.toString());

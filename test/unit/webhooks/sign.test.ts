@@ -14,7 +14,7 @@ const PARAMS = {
 };
 
 describe('twilioSignature', () => {
-  it('matches the worked vector of SPEC-DETAIL §4.3', () => {
+  it('matches the worked vector of Twilio\'s webhook security page', () => {
     expect(signatureBase(URL_, PARAMS, 'POST')).toBe(
       'https://example.com/myapp.php?foo=1&bar=2CallSidCA1234567890ABCDECaller+14158675310Digits1234From+14158675310To+18005551212',
     );

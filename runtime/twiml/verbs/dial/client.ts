@@ -1,6 +1,6 @@
 /**
  * `<Client>` noun: an identity (text or `<Identity>`) and optional
- * `<Parameter name value>` children (SPEC-DETAIL.md §1.4).
+ * `<Parameter name value>` children (https://www.twilio.com/docs/voice/twiml/client).
  */
 import { Attrs, SCHEMA_WARNING, issue, textOf, type ParseContext, type TwimlElement } from '../../element.js';
 import type { ClientNoun, Result, TwimlError } from '../../types.js';

@@ -1,5 +1,7 @@
 /**
- * Attributes shared by the `<Dial>` nouns (SPEC-DETAIL.md §1.4).
+ * Attributes shared by the `<Dial>` nouns (Twilio's `<Number>`, `<Client>`
+ * and `<Sip>` pages: https://www.twilio.com/docs/voice/twiml/number and
+ * its siblings).
  */
 import { SCHEMA_WARNING, type Attrs } from '../../element.js';
 import type { NounCommon, StatusCallbackEvent } from '../../types.js';

@@ -1,5 +1,6 @@
 /**
- * `<Number>` noun, also used for plain text inside `<Dial>` (SPEC-DETAIL.md §1.3, §1.4).
+ * `<Number>` noun, also used for plain text inside `<Dial>`
+ * (https://www.twilio.com/docs/voice/twiml/number).
  */
 import { Attrs, issue, textOf, type ParseContext, type TwimlElement } from '../../element.js';
 import type { NumberNoun, Result, TwimlError } from '../../types.js';

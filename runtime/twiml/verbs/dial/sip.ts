@@ -1,5 +1,5 @@
 /**
- * `<Sip>` noun (SPEC-DETAIL.md §2.2). URI syntax is checked by the injected
+ * `<Sip>` noun (https://www.twilio.com/docs/voice/twiml/sip). URI syntax is checked by the injected
  * validator (ParseTwimlOptions.validateSipUri), not here.
  */
 import { Attrs, issue, textOf, type ParseContext, type TwimlElement } from '../../element.js';
