@@ -9,7 +9,10 @@ import {
 import { lookupMethod } from './methods';
 import { parseUri, resetUriRecord, lastFailAt, put, SCHEME_SIP, SCHEME_SIPS } from './uri';
 import { parseNameAddr, nameAddrFailAt } from './name-addr';
-import { parseVia, viaFailAt, viaBranchAt, viaBranchLen } from './via';
+import {
+  parseVia, viaFailAt, viaBranchAt, viaBranchLen, viaTransportAt, viaTransportLen, viaHostAt, viaHostLen, viaPort,
+  viaReceivedAt, viaReceivedLen, viaMaddrAt, viaMaddrLen, viaRport, viaRportAt, viaRportLen,
+} from './via';
 import { findLF, scannedHighBits, scannedCtlAt, scannedEscapedCtlAt, NO_CTL, resetScan, beginValue } from '../frame/line';
 
 /** Configurable limits (set_limits). */
@@ -80,6 +83,24 @@ function checkValue(id: i32, p: usize, end: usize, first: bool): i32 {
     const r = parseVia(p, end);
     if (r < 0) return fail(r, viaFailAt());
     if (first) {
+      put(gOut, A.M_VIA_TRANSPORT_START, <i32>(viaTransportAt - gBase));
+      put(gOut, A.M_VIA_TRANSPORT_LEN, viaTransportLen);
+      put(gOut, A.M_VIA_HOST_START, <i32>(viaHostAt - gBase));
+      put(gOut, A.M_VIA_HOST_LEN, viaHostLen);
+      put(gOut, A.M_VIA_PORT, viaPort);
+      if (viaReceivedLen >= 0) {
+        put(gOut, A.M_VIA_RECEIVED_START, <i32>(viaReceivedAt - gBase));
+        put(gOut, A.M_VIA_RECEIVED_LEN, viaReceivedLen);
+      }
+      if (viaMaddrLen >= 0) {
+        put(gOut, A.M_VIA_MADDR_START, <i32>(viaMaddrAt - gBase));
+        put(gOut, A.M_VIA_MADDR_LEN, viaMaddrLen);
+      }
+      put(gOut, A.M_VIA_RPORT, viaRport);
+      if (viaRportLen >= 0) {
+        put(gOut, A.M_VIA_RPORT_START, <i32>(viaRportAt - gBase));
+        put(gOut, A.M_VIA_RPORT_LEN, viaRportLen);
+      }
       if (viaBranchLen >= 0) {
         put(gOut, A.M_BRANCH_START, <i32>(viaBranchAt - gBase));
         put(gOut, A.M_BRANCH_LEN, viaBranchLen);
@@ -371,6 +392,13 @@ function resetRecord(): void {
   put(gOut, A.M_CSEQ_METHOD_LEN, -1);
   put(gOut, A.M_ESCAPED_CTL_OFFSET, -1);
   put(gOut, A.M_ESCAPED_CTL_ENTRY, -1);
+  put(gOut, A.M_VIA_TRANSPORT_LEN, -1);
+  put(gOut, A.M_VIA_HOST_LEN, -1);
+  put(gOut, A.M_VIA_PORT, -1);
+  put(gOut, A.M_VIA_RECEIVED_LEN, -1);
+  put(gOut, A.M_VIA_MADDR_LEN, -1);
+  put(gOut, A.M_VIA_RPORT, -1);
+  put(gOut, A.M_VIA_RPORT_LEN, -1);
 }
 
 /** Record an error in the record and return it. */

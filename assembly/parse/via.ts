@@ -6,6 +6,22 @@ let failAt: usize = 0;
 /** Span of the branch value found by the last parseVia (absolute), len -1 when absent. */
 export let viaBranchAt: usize = 0;
 export let viaBranchLen: i32 = -1;
+/** The other fields of the last parseVia a host reads (absolute spans, len -1 when absent). */
+export let viaTransportAt: usize = 0;
+export let viaTransportLen: i32 = -1;
+export let viaHostAt: usize = 0;
+export let viaHostLen: i32 = -1;
+/** sent-by port as written (0..99999: the host checks the range), -1 when absent. */
+export let viaPort: i32 = -1;
+export let viaReceivedAt: usize = 0;
+export let viaReceivedLen: i32 = -1;
+export let viaMaddrAt: usize = 0;
+export let viaMaddrLen: i32 = -1;
+/** rport: -1 absent, 0 bare (RFC 3581 §4: the client asks for it), 1 with a value. */
+export let viaRport: i32 = -1;
+/** Span of the rport parameter name (where a value goes), len -1 when absent. */
+export let viaRportAt: usize = 0;
+export let viaRportLen: i32 = -1;
 
 /** @return the absolute address where the last Via parse failed. */
 export function viaFailAt(): usize {
@@ -34,6 +50,13 @@ function tokenEnd(p: usize, end: usize): usize {
  */
 export function parseVia(p: usize, end: usize): i32 {
   viaBranchLen = -1;
+  viaTransportLen = -1;
+  viaHostLen = -1;
+  viaPort = -1;
+  viaReceivedLen = -1;
+  viaMaddrLen = -1;
+  viaRport = -1;
+  viaRportLen = -1;
   p = skipLws(p, end);
   end = trimEnd(p, end);
   // protocol-name "/" protocol-version "/" transport
@@ -51,6 +74,8 @@ export function parseVia(p: usize, end: usize): i32 {
   p = skipLws(p + 1, end);
   q = tokenEnd(p, end);
   if (q == p) return fail(E_VIA, p);
+  viaTransportAt = p;
+  viaTransportLen = <i32>(q - p);
   p = skipLws(q, end);
   if (p == q) return fail(E_VIA, p); // LWS required before sent-by
   // sent-by: host [ ":" port ]
@@ -67,12 +92,19 @@ export function parseVia(p: usize, end: usize): i32 {
     }
   }
   if (p == hostStart) return fail(E_VIA, p);
+  viaHostAt = hostStart;
+  viaHostLen = <i32>(p - hostStart);
   p = skipLws(p, end);
   if (p < end && load<u8>(p) == 0x3a) {
     p = skipLws(p + 1, end);
     const portStart = p;
-    while (p < end && isDigit(load<u8>(p))) p++;
+    let port: i32 = 0;
+    while (p < end && isDigit(load<u8>(p))) {
+      port = port * 10 + <i32>(load<u8>(p) - 0x30);
+      p++;
+    }
     if (p == portStart || p - portStart > 5) return fail(E_VIA, portStart);
+    viaPort = port;
     p = skipLws(p, end);
   }
   while (p < end) {
@@ -82,6 +114,12 @@ export function parseVia(p: usize, end: usize): i32 {
     p = tokenEnd(p, end);
     if (p == nameStart) return fail(E_VIA, p);
     const nameEnd = p;
+    const nameLen = <i32>(nameEnd - nameStart);
+    if (nameLen == 5 && equalsLower(nameStart, 5, 'rport')) {
+      viaRport = 0;
+      viaRportAt = nameStart;
+      viaRportLen = 5;
+    }
     p = skipLws(p, end);
     if (p < end && load<u8>(p) == 0x3d) {
       p = skipLws(p + 1, end);
@@ -98,10 +136,18 @@ export function parseVia(p: usize, end: usize): i32 {
         }
         if (p == vStart) return fail(E_VIA, p);
       }
-      if (nameEnd - nameStart == 6 && lower(load<u8>(nameStart)) == 0x62 &&
-        equalsLower(nameStart, 6, 'branch')) {
+      const vLen = <i32>(p - vStart);
+      if (nameLen == 6 && lower(load<u8>(nameStart)) == 0x62 && equalsLower(nameStart, 6, 'branch')) {
         viaBranchAt = vStart;
-        viaBranchLen = <i32>(p - vStart);
+        viaBranchLen = vLen;
+      } else if (nameLen == 8 && equalsLower(nameStart, 8, 'received')) {
+        viaReceivedAt = vStart;
+        viaReceivedLen = vLen;
+      } else if (nameLen == 5 && equalsLower(nameStart, 5, 'maddr')) {
+        viaMaddrAt = vStart;
+        viaMaddrLen = vLen;
+      } else if (viaRportLen == 5 && viaRportAt == nameStart) {
+        viaRport = 1; // rport=<port>: already filled in
       }
       p = skipLws(p, end);
     }

@@ -7,7 +7,8 @@
  */
 import type { MessageView } from '../wasm/message-view.js';
 import { BRANCH_MAGIC_COOKIE } from '../sip/ids.js';
-import { bareHost, defaultPort, type Via } from '../sip/via.js';
+import { bareHost, defaultPort } from '../sip/via.js';
+import type { SentBy } from '../transport/via-routing.js';
 
 /** @return the client transaction key for a branch and a (CSeq) method. */
 export function clientKey(branch: string, method: string): string {
@@ -21,7 +22,7 @@ export function clientKey(branch: string, method: string): string {
  * @param method   the method to key under (INVITE for ACK; pass INVITE to find the INVITE a CANCEL targets)
  * @return the server transaction key
  */
-export function serverKey(request: MessageView, via: Via, rawVia: string, method: string): string {
+export function serverKey(request: MessageView, via: SentBy, rawVia: string, method: string): string {
   const branch = request.branch;
   if (branch !== undefined && branch.startsWith(BRANCH_MAGIC_COOKIE)) {
     return `${branch}|${bareHost(via.host)}:${via.port ?? defaultPort(via.transport)}|${method}`;

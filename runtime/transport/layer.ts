@@ -208,7 +208,7 @@ export class TransportLayer {
     this.#counters.countIn(isRequest ? view.method : undefined, view.statusCode);
     let via: ReceivedVia | undefined;
     if (isRequest) {
-      via = readTopVia(view.header('Via') ?? '', source);
+      via = readTopVia(view, source);
       if (!via) {
         this.#counters.countParseError('PB_ERR_VIA');
         this.#answer(bytes, 400, 'top Via is not readable', source);

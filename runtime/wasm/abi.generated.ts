@@ -2,8 +2,8 @@
 // The numbers-only contract with the WASM module, under the names assembly/ gives them.
 
 // assembly/abi.ts
-/** Bumped on every incompatible change of a record layout or export. 3: F_ESCAPED_CTL and M_ESCAPED_CTL_*: a message with escaped control bytes parses now, and a host that does not know the flag would take it as clean. 4: extract_refer_to(start, len) reads one Refer-To value span of IN instead of the message record of the last parse_message. */
-export const ABI_VERSION = 4;
+/** Bumped on every incompatible change of a record layout or export. 3: F_ESCAPED_CTL and M_ESCAPED_CTL_*: a message with escaped control bytes parses now, and a host that does not know the flag would take it as clean. 4: extract_refer_to(start, len) reads one Refer-To value span of IN instead of the message record of the last parse_message. 5: M_VIA_* (the top Via's transport, sent-by, received, maddr, rport); M_HEADERS moves from 40 to 50. */
+export const ABI_VERSION = 5;
 /** Size of the IN region in bytes (holds one message or one batch). */
 export const IN_CAP = 1048576;
 /** Size of the OUT region in i32 slots. */
@@ -68,8 +68,24 @@ export const M_MAX_FORWARDS = 35;
 /** F_ESCAPED_CTL: offset of the first control byte escaped by a quoted-pair, and the entry index holding it; -1 when none. */
 export const M_ESCAPED_CTL_OFFSET = 36;
 export const M_ESCAPED_CTL_ENTRY = 37;
+/** The top Via's fields the host routes responses by (RFC 3261 §18.2.2, RFC 3581 §4), len -1 when absent: transport token of sent-protocol, sent-by host (IPv6 brackets included), received and maddr values. */
+export const M_VIA_TRANSPORT_START = 38;
+export const M_VIA_TRANSPORT_LEN = 39;
+export const M_VIA_HOST_START = 40;
+export const M_VIA_HOST_LEN = 41;
+/** sent-by port as written (0..99999, the host checks 1..65535), -1 when absent. */
+export const M_VIA_PORT = 42;
+export const M_VIA_RECEIVED_START = 43;
+export const M_VIA_RECEIVED_LEN = 44;
+export const M_VIA_MADDR_START = 45;
+export const M_VIA_MADDR_LEN = 46;
+/** rport: -1 absent, 0 bare (the client asks for it), 1 with a value. */
+export const M_VIA_RPORT = 47;
+/** Span of the rport parameter name (a bare rport gets its value after it). */
+export const M_VIA_RPORT_START = 48;
+export const M_VIA_RPORT_LEN = 49;
 /** First header entry starts here. */
-export const M_HEADERS = 40;
+export const M_HEADERS = 50;
 /** Slots per header entry: [id, nameStart, nameLen, valueStart, valueLen, flags]. */
 export const H_SIZE = 6;
 export const H_ID = 0;
@@ -292,7 +308,19 @@ export const M = {
   MAX_FORWARDS: 35,
   ESCAPED_CTL_OFFSET: 36,
   ESCAPED_CTL_ENTRY: 37,
-  HEADERS: 40,
+  VIA_TRANSPORT_START: 38,
+  VIA_TRANSPORT_LEN: 39,
+  VIA_HOST_START: 40,
+  VIA_HOST_LEN: 41,
+  VIA_PORT: 42,
+  VIA_RECEIVED_START: 43,
+  VIA_RECEIVED_LEN: 44,
+  VIA_MADDR_START: 45,
+  VIA_MADDR_LEN: 46,
+  VIA_RPORT: 47,
+  VIA_RPORT_START: 48,
+  VIA_RPORT_LEN: 49,
+  HEADERS: 50,
 } as const;
 /** Header entry slots of the message record. */
 export const H = {

@@ -9,11 +9,11 @@
  */
 
 // The numbers of assembly/abi.ts and assembly/errors.ts this file reads (test/unit/assembly/abi.test.ts checks them against abi.generated.ts).
-const ABI_VERSION = 4;
+const ABI_VERSION = 5;
 const [M_ERROR_OFFSET, M_KIND, M_STATUS_CODE, M_BODY_LEN, M_HEADER_COUNT, M_FLAGS, M_ESCAPED_CTL_OFFSET] = [1, 2, 4, 12, 14, 17, 36];
 const F_ESCAPED_CTL = 4096;
 const [M_METHOD_START, M_METHOD_LEN, M_RURI_START, M_RURI_LEN, M_REASON_START, M_REASON_LEN] = [5, 6, 7, 8, 9, 10];
-const [M_HEADERS, H_SIZE, H_NAME_START, H_NAME_LEN, H_VALUE_START, H_VALUE_LEN, H_FLAGS] = [40, 6, 1, 2, 3, 4, 5];
+const [M_HEADERS, H_SIZE, H_NAME_START, H_NAME_LEN, H_VALUE_START, H_VALUE_LEN, H_FLAGS] = [50, 6, 1, 2, 3, 4, 5];
 const HF_FOLDED = 1;
 /** Status returned when the input does not even fit the IN region. */
 const E_MESSAGE_TOO_LARGE = -10;

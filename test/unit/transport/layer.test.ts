@@ -187,7 +187,8 @@ describe('inbound requests', () => {
 describe('response routing (RFC 3261 §18.2.2, RFC 3581 §4)', () => {
   const udp: Source = { transport: 'udp', host: '198.51.100.7', port: 40000, local: { host: '127.0.0.1', port: 5060 } };
   const tcp: Source = { ...udp, transport: 'tcp', connectionId: 'tcp-9' };
-  const route = (via: string, source: Source) => responseDestination(readTopVia(via, source)!, source);
+  const parser = parserFor('release');
+  const route = (via: string, source: Source) => responseDestination(readTopVia(parser.parse(options(via)), source)!, source);
 
   it('uses received:rport when rport was asked for', () => {
     expect(route('SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK1;rport', udp)).toEqual({ transport: 'udp', host: '198.51.100.7', port: 40000 });
