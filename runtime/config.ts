@@ -6,9 +6,33 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, JSON_SHAPES as J, applyFile, renamed, type KeyedOption } from './config-schema.js';
-import { parseRtpengineTargets, type NgAddress } from './media/engine.js';
+import { isIP } from 'node:net';
 
 export { ConfigError } from './config-schema.js';
+
+/** An rtpengine NG address. */
+export interface NgAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * Parses `udp:HOST:PORT[,udp:HOST:PORT…]` (IPv6 as `[addr]`): the value of `--rtpengine`.
+ * Throws ConfigError naming the bad entry.
+ */
+export function parseRtpengineTargets(spec: string): NgAddress[] {
+  const entries = spec.split(',').map((e) => e.trim());
+  if (entries.length === 0 || entries.some((e) => e === '')) throw new ConfigError(`--rtpengine: empty entry in "${spec}" (expected udp:HOST:PORT[,…])`);
+  return entries.map((entry) => {
+    const m = /^udp:(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(entry);
+    if (m === null) throw new ConfigError(`--rtpengine: "${entry}" is not udp:HOST:PORT (only UDP NG is supported; IPv6 as [addr])`);
+    const host = m[1] ?? m[2] ?? '';
+    const port = Number(m[3]);
+    if (isIP(host) === 0) throw new ConfigError(`--rtpengine: "${host}" in "${entry}" is not an IP address`);
+    if (port < 1 || port > 65535) throw new ConfigError(`--rtpengine: port ${port} in "${entry}" is out of range`);
+    return { host, port };
+  });
+}
 
 /** One SIP listener. */
 export interface ListenConfig {

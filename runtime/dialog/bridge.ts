@@ -1,9 +1,10 @@
 /**
- * Bridge: a signalling-only B2BUA call of two legs (DESIGN.md "Calls"). The
- * caller's INVITE (leg a, UasLeg) is re-originated to a target (leg b,
- * UacLeg); provisionals, the answer and failures are relayed; in-dialog
- * requests (re-INVITE with its SDP, UPDATE, INFO, …) go to the other leg
- * and their final response comes back; a BYE on either leg ends both, and
+ * Bridge: a signalling-only B2BUA call of two legs (RFC 3261 §6, "Back-to-Back
+ * User Agent"). The caller's INVITE (leg a, UasLeg) is re-originated to a
+ * target (leg b, UacLeg); provisionals, the answer and failures are relayed;
+ * in-dialog requests (re-INVITE with its SDP, UPDATE, INFO, …) go to the
+ * other leg through the relay a `<Dial>`'s Link uses too (relay.ts) and
+ * their final response comes back; a BYE on either leg ends both, and
  * so does an in-dialog request the other leg does not answer, or answers
  * 408 or 481 (RFC 3261 §12.2.1.2: the dialog is gone). No exception leaves
  * a bridge's handlers: a fault ends that bridge alone (see fault.ts).

@@ -15,35 +15,14 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
 import type { Logger } from '../log.js';
 import { MediaConfigError, MediaUnavailableError } from './errors.js';
 import { NgClient, type NgDict, type NgParty } from './ng-client.js';
 import { RtpengineSupervisor, type SupervisorOptions } from './supervisor.js';
 
-/** An rtpengine NG address. */
-export interface NgAddress {
-  host: string;
-  port: number;
-}
-
-/**
- * Parses `udp:HOST:PORT[,udp:HOST:PORT…]` (IPv6 as `[addr]`): the value of `--rtpengine`.
- * Throws MediaConfigError naming the bad entry.
- */
-export function parseRtpengineTargets(spec: string): NgAddress[] {
-  const entries = spec.split(',').map((e) => e.trim());
-  if (entries.length === 0 || entries.some((e) => e === '')) throw new MediaConfigError(`--rtpengine: empty entry in "${spec}" (expected udp:HOST:PORT[,…])`);
-  return entries.map((entry) => {
-    const m = /^udp:(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(entry);
-    if (m === null) throw new MediaConfigError(`--rtpengine: "${entry}" is not udp:HOST:PORT (only UDP NG is supported; IPv6 as [addr])`);
-    const host = m[1] ?? m[2] ?? '';
-    const port = Number(m[3]);
-    if (isIP(host) === 0) throw new MediaConfigError(`--rtpengine: "${host}" in "${entry}" is not an IP address`);
-    if (port < 1 || port > 65535) throw new MediaConfigError(`--rtpengine: port ${port} in "${entry}" is out of range`);
-    return { host, port };
-  });
-}
+// The --rtpengine value is read with the rest of the configuration (config.ts: a lower layer).
+export { parseRtpengineTargets, type NgAddress } from '../config.js';
+import type { NgAddress } from '../config.js';
 
 /** One RFC 4733 digit rtpengine saw on a call. */
 export interface DtmfEvent {

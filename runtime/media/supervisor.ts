@@ -6,7 +6,8 @@
  * that avoids the ports Patchbay itself uses (SIP, HTTP). It is ready once
  * its NG port answers `ping`. If it dies it is started again after a backoff
  * that doubles on every failed or short-lived run (up to `maxBackoffMs`), and
- * `close()` (or this process exiting) stops it.
+ * `close()` (or this process exiting, even killed, through setpriv's
+ * --pdeathsig) stops it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -17,6 +18,9 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { MediaConfigError, MediaUnavailableError } from './errors.js';
 import { NgClient } from './ng-client.js';
+
+/** util-linux's setpriv, used for its --pdeathsig. */
+const SETPRIV = '/usr/bin/setpriv';
 
 /** Where Debian's rtpengine-daemon installs the binary. */
 export const DEFAULT_RTPENGINE_BINARY = '/usr/bin/rtpengine';
@@ -191,7 +195,10 @@ export class RtpengineSupervisor extends EventEmitter {
     this.cleanDir();
     const dir = mkdtempSync(join(tmpdir(), 'patchbay-rtpengine-'));
     this.dir = dir;
-    const child = spawn(this.binary, this.args(dir), { stdio: ['ignore', 'ignore', 'pipe'] });
+    // util-linux setpriv (when there) asks the kernel to SIGTERM rtpengine if this process dies
+    // without closing it (SIGKILL, a crash), so no rtpengine outlives Patchbay; it then execs rtpengine
+    const [command, args] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', this.binary, ...this.args(dir)]] : [this.binary, this.args(dir)];
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     let exited: string | undefined;
     let tail = '';

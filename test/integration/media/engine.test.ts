@@ -141,3 +141,29 @@ describeMedia('MediaEngine (external)', () => {
     expect(lines.some((l) => l.msg === 'DTMF log datagram ignored' && l.reason === 'not JSON')).toBe(true);
   });
 });
+
+describeMedia('no rtpengine outlives Patchbay', () => {
+  it('rtpengine stops when the process that started it is killed with SIGKILL', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const supervisor = fileURLToPath(new URL('../../../dist/runtime/media/supervisor.js', import.meta.url));
+    const logMod = fileURLToPath(new URL('../../../dist/runtime/log.js', import.meta.url));
+    const script = `const { RtpengineSupervisor } = await import(${JSON.stringify(supervisor)});
+      const { createLogger } = await import(${JSON.stringify(logMod)});
+      const s = new RtpengineSupervisor({ logger: createLogger('error') });
+      await s.start();
+      process.stdout.write('pid ' + s.pid + '\\n');
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    parent.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
+    let exited = false;
+    parent.once('exit', () => { exited = true; });
+    cleanup.push(() => { if (!exited) parent.kill('SIGKILL'); });
+    await waitUntil('the child started rtpengine', () => /pid \d+/.test(out), { failFast: () => (exited ? 'the child exited' : undefined) });
+    const pid = Number(/pid (\d+)/.exec(out)?.[1]);
+    expect(alive(pid)).toBe(true);
+    parent.kill('SIGKILL');
+    await waitUntil('rtpengine gone after its parent was killed', () => !alive(pid));
+  });
+});

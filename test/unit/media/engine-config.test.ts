@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDtmfLog, parseRtpengineTargets } from '../../../runtime/media/engine.js';
 import { chooseRtpRange, restartDelay } from '../../../runtime/media/supervisor.js';
+import { ConfigError } from '../../../runtime/config.js';
 import { MediaConfigError } from '../../../runtime/media/errors.js';
 
 describe('parseRtpengineTargets', () => {
@@ -20,7 +21,7 @@ describe('parseRtpengineTargets', () => {
     ['udp:127.0.0.1:70000', /out of range/],
     ['udp:::1:2223', /not udp:HOST:PORT/],
   ])('refuses %j with a clear error', (spec, message) => {
-    expect(() => parseRtpengineTargets(spec)).toThrow(MediaConfigError);
+    expect(() => parseRtpengineTargets(spec)).toThrow(ConfigError);
     expect(() => parseRtpengineTargets(spec)).toThrow(message);
   });
 });
