@@ -16,6 +16,7 @@ export {
   validateSipTarget, validateHeaderValue, sipUriChecker,
   type SipTarget, type SipTargetResult, type HeaderValueResult, type SipTransport, type SipRegion, type UriFailure, type UriError, type UriHeader,
 } from './sip/sip-target.js';
+export { readSipUri, NO_URI_LIMITS, type SipUri, type SipUriResult, type SipUriLimits } from './sip/uri.js';
 export { startDaemon, type Daemon, type DaemonHooks, type DaemonStats } from './daemon.js';
 export { defaultConfig, loadConfig, ConfigError, type Config, type ListenConfig, type TwimlConfig, type EgressProfile } from './config.js';
 export { createLogger, type Logger, type LogLevel, type LogSink } from './log.js';

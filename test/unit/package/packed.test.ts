@@ -106,7 +106,7 @@ describe('the packed package, installed into a scratch project', () => {
   it('exports the parser, MessageView, the <Sip> target checks and startDaemon', () => {
     expect(result!.exports).toEqual(expect.arrayContaining([
       'createParser', 'WasmParser', 'MessageView', 'validateSipTarget', 'validateHeaderValue', 'sipUriChecker',
-      'startDaemon', 'defaultConfig', 'loadConfig', 'createLogger', 'createInlineEngine', 'createPooledEngine',
+      'startDaemon', 'defaultConfig', 'loadConfig', 'createLogger', 'createInlineEngine', 'createPooledEngine', 'readSipUri',
     ]));
   });
 
