@@ -55,7 +55,10 @@ describe.each(['udp', 'tcp', 'tls'] as const)('transactions over %s', (protocol)
     invite.on('provisional', (r) => statuses.push(r.statusCode));
     const outcome = await invite.outcome;
     expect(outcome.kind === 'response' && outcome.response.statusCode).toBe(486);
-    expect(statuses).toEqual([100, 180]);
+    // over UDP a loaded machine may retransmit the INVITE (T1 is 20 ms here), and the server
+    // transaction then sends its latest provisional again (RFC 3261 §17.2.1): repeats, never reordering
+    const seen = protocol === 'udp' ? statuses.filter((s, i) => i === 0 || s !== statuses[i - 1]) : statuses;
+    expect(seen).toEqual([100, 180]);
     const bye = await uac.tx.request(testRequest('BYE', 2), to).outcome;
     expect(bye.kind === 'response' && bye.response.statusCode).toBe(200);
     await waitFor(() => uac.tx.stats().clientTx === 0 && uas.tx.stats().serverTx === 0, 3000);
