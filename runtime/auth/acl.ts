@@ -139,8 +139,13 @@ interface Run {
 }
 
 /** An ordered access list; build one with `createAcl`. */
+/** Addresses whose verdict is remembered: BlockList.check builds a SocketAddress per call, too much per request. */
+const VERDICTS_KEPT = 4096;
+
 export class Acl {
   readonly #runs: readonly Run[];
+  /** Verdicts by source address text (null: no entry covers it); cleared when full, so a flood of sources stays bounded. */
+  readonly #verdicts = new Map<string, AclAction | null>();
 
   private constructor(runs: readonly Run[]) {
     this.#runs = runs;
@@ -170,7 +175,17 @@ export class Acl {
 
   /** The action of the first entry covering `ip`, or undefined (no entry, or not an IP address). */
   match(ip: string): AclAction | undefined {
-    const bare = typeof ip === 'string' ? bareAddress(ip.trim()) : undefined;
+    if (typeof ip !== 'string') return undefined;
+    const known = this.#verdicts.get(ip);
+    if (known !== undefined) return known ?? undefined;
+    const verdict = this.#check(ip);
+    if (this.#verdicts.size >= VERDICTS_KEPT) this.#verdicts.clear();
+    this.#verdicts.set(ip, verdict ?? null);
+    return verdict;
+  }
+
+  #check(ip: string): AclAction | undefined {
+    const bare = bareAddress(ip.trim());
     if (bare === undefined) return undefined;
     const address = new SocketAddress(bare);
     const ipv4 = bare.family === 'ipv4' || MAPPED.check(address);

@@ -6,7 +6,7 @@
 import type { Destination, TransportProtocol } from '../transport/transport.js';
 import type { WasmParser } from '../wasm/parser.js';
 import { createParser } from '../wasm/load.js';
-import { readSipUri, unbracket, NO_URI_LIMITS, type SipUri } from '../sip/uri.js';
+import { readSipUriRouting, unbracket, type SipUriRouting } from '../sip/uri.js';
 
 let ownParser: WasmParser | undefined;
 
@@ -21,9 +21,8 @@ function uriParser(): WasmParser {
 }
 
 /** A sip:/sips: URI from the wire (Contact, Record-Route, Route), or undefined. */
-function readWireSipUri(uri: string, parser: WasmParser): SipUri | undefined {
-  const r = readSipUri(parser, uri.trim(), NO_URI_LIMITS);
-  return r.ok && r.scheme !== 'tel' ? r : undefined;
+function readWireSipUri(uri: string, parser: WasmParser): SipUriRouting | undefined {
+  return readSipUriRouting(parser, uri.trim());
 }
 
 /** The URI inside a name-addr (`"Bob" <sip:b@h>;tag=1` → `sip:b@h`), or the addr-spec itself. */
@@ -54,8 +53,8 @@ export function headerParam(nameAddr: string, name: string): string | undefined 
  */
 export function destinationOf(uri: string, fallback: TransportProtocol = 'udp', parser: WasmParser = uriParser()): Destination | undefined {
   const u = readWireSipUri(uri, parser);
-  if (!u || u.host === null) return undefined;
-  const t = u.params.transport?.toLowerCase();
+  if (!u) return undefined;
+  const t = u.transport?.toLowerCase();
   const named = t === 'udp' || t === 'tcp' || t === 'tls' ? t : undefined;
   const transport: TransportProtocol = u.scheme === 'sips' ? 'tls' : named ?? fallback;
   const port = u.port ?? (transport === 'tls' ? 5061 : 5060);
@@ -65,5 +64,5 @@ export function destinationOf(uri: string, fallback: TransportProtocol = 'udp', 
 /** True when a Route/Record-Route URI asks for loose routing (RFC 3261 §16.12.1.1): it carries the `lr` parameter. */
 export function isLooseRoute(uri: string, parser: WasmParser = uriParser()): boolean {
   const u = readWireSipUri(uri, parser);
-  return u !== undefined && 'lr' in u.params;
+  return u !== undefined && u.lr;
 }

@@ -144,3 +144,49 @@ export function withoutUriParams(parser: WasmParser, text: string, names: readon
   const tail = text8.decode(bytes.subarray(start + paramsLen));
   return head + kept.map((p) => `;${p}`).join('') + tail;
 }
+
+/** What routing reads of a URI from the wire: no params object and no headers, so nothing but the result is built. */
+export interface SipUriRouting {
+  scheme: 'sip' | 'sips';
+  host: string;
+  port: number | null;
+  /** The `transport` param as written, null when absent or valueless. */
+  transport: string | null;
+  /** The `lr` param is present (RFC 3261 §16.12.1.1). */
+  lr: boolean;
+}
+
+/**
+ * The routing fields of a sip:/sips: URI from the wire (Contact, Route, Record-Route: no `<Sip>`
+ * limits), or undefined when `text` is not one. The same WASM parse as {@link readSipUri}, for the
+ * per-request path of dialogs (RFC 3261 §12.2.1.1), where building every param and header is waste.
+ */
+export function readSipUriRouting(parser: WasmParser, text: string): SipUriRouting | undefined {
+  const bytes = utf8.encode(text);
+  if (bytes.length > parser.inCap) return undefined;
+  parser.writeInput(bytes);
+  if (parser.exports.parse_uri(0, bytes.length) < 0) return undefined;
+  const record = new UriRecord(parser.out, 0, bytes);
+  const scheme = SCHEMES[record.slot(U.SCHEME)];
+  if (scheme !== 'sip' && scheme !== 'sips') return undefined;
+  const host = record.span(U.HOST_START);
+  if (host === null) return undefined;
+  const port = record.slot(U.PORT);
+  const params = record.span(U.PARAMS_START);
+  const transport = params === null ? undefined : paramValue(params, 'transport');
+  return { scheme, host, port: port < 0 ? null : port, transport: transport ?? null, lr: params !== null && paramValue(params, 'lr') !== undefined };
+}
+
+/** The first `name` param of a params text (`a=1;lr`; names compare case-insensitively, RFC 3261 §19.1.4): its value, null without one, undefined when absent. */
+function paramValue(params: string, name: string): string | null | undefined {
+  let at = 0;
+  while (at <= params.length) {
+    let end = params.indexOf(';', at);
+    if (end < 0) end = params.length;
+    const eq = params.indexOf('=', at);
+    const nameEnd = eq >= 0 && eq < end ? eq : end;
+    if (nameEnd - at === name.length && params.slice(at, nameEnd).toLowerCase() === name) return nameEnd === end ? null : params.slice(nameEnd + 1, end);
+    at = end + 1;
+  }
+  return undefined;
+}

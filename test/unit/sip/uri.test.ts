@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { FLAVOURS, parserFor, corpusBytes, corpusFiles } from '../../support/wasm.js';
-import { readSipUri, sipUriHost, sipUriHostPort, unbracket, withoutUriParams, NO_URI_LIMITS, type SipUriResult } from '../../../runtime/sip/uri.js';
+import { readSipUri, readSipUriRouting, sipUriHost, sipUriHostPort, unbracket, withoutUriParams, NO_URI_LIMITS, type SipUriResult } from '../../../runtime/sip/uri.js';
 import { uriOf } from '../../../runtime/dialog/target.js';
 
 function errorName(r: SipUriResult): string {
@@ -173,5 +173,31 @@ describe.each(FLAVOURS)('readSipUri (%s build)', (flavour) => {
     expect(ruri('port-ambiguous')).toMatchObject({ ok: true, host: '[2001:db8::10:5070]', port: null });
     expect(ruri('port-unambiguous')).toMatchObject({ ok: true, host: '[2001:db8::10]', port: 5070 });
     expect(errorName(ruri('ipv6-bad'))).not.toBe('OK');
+  });
+});
+
+describe('readSipUriRouting (the per-request path of dialogs)', () => {
+  const parser = parserFor('release');
+  it('reads scheme, host, port, the transport param and lr (names case-insensitive, the first one kept)', () => {
+    expect(readSipUriRouting(parser, 'sip:p1.example.com;transport=TCP;lr')).toEqual({ scheme: 'sip', host: 'p1.example.com', port: null, transport: 'TCP', lr: true });
+    expect(readSipUriRouting(parser, 'sips:bob@[2001:db8::10]:5061;LR;Transport=tls;transport=udp')).toEqual({ scheme: 'sips', host: '[2001:db8::10]', port: 5061, transport: 'tls', lr: true });
+    expect(readSipUriRouting(parser, 'sip:alice@10.0.0.1:5070;lrx=1;maddr=10.0.0.2')).toEqual({ scheme: 'sip', host: '10.0.0.1', port: 5070, transport: null, lr: false });
+    expect(readSipUriRouting(parser, 'sip:h;transport')?.transport).toBeNull();
+  });
+  it('agrees with readSipUri on the fields it reads', () => {
+    let compared = 0;
+    for (const text of ['sip:a@h;transport=tcp;lr', 'sip:h:5080;lr=on', 'sips:h?subject=x', 'sip:%61lice@h;ttl=1']) {
+      const full = readSipUri(parser, text, NO_URI_LIMITS);
+      const lite = readSipUriRouting(parser, text);
+      if (!full.ok || full.scheme === 'tel') { expect(lite).toBeUndefined(); continue; }
+      expect(lite).toEqual({ scheme: full.scheme, host: full.host, port: full.port, transport: full.params.transport ?? null, lr: 'lr' in full.params });
+      compared++;
+    }
+    expect(compared).toBe(4);
+  });
+  it('is undefined for tel: and for what is no URI', () => {
+    expect(readSipUriRouting(parser, 'tel:+15551234567')).toBeUndefined();
+    expect(readSipUriRouting(parser, 'not a uri')).toBeUndefined();
+    expect(readSipUriRouting(parser, '')).toBeUndefined();
   });
 });
