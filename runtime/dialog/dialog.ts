@@ -33,6 +33,12 @@ function stripTag(nameAddr: string): string {
 /** One dialog. */
 export class Dialog {
   readonly state: DialogState;
+  /** The last URI read for routing and what it gave: a dialog sends every request to the same next hop. */
+  #routedUri: string | undefined;
+  #routedFallback: string | undefined;
+  #routed: Destination | undefined;
+  #looseUri: string | undefined;
+  #loose = false;
 
   constructor(state: DialogState) {
     this.state = state;
@@ -85,10 +91,24 @@ export class Dialog {
     });
   }
 
+  /** {@link isLooseRoute} of the first route, read once per route. */
+  #isLoose(route: string): boolean {
+    if (route !== this.#looseUri) {
+      this.#looseUri = route;
+      this.#loose = isLooseRoute(route);
+    }
+    return this.#loose;
+  }
+
   /** Where in-dialog requests are sent: the first route, else the remote target. */
   destination(): Destination {
     const next = this.state.routeSet[0] ?? this.state.remoteTarget;
-    const d = destinationOf(next, this.state.via.transport);
+    if (next !== this.#routedUri || this.state.via.transport !== this.#routedFallback) {
+      this.#routedUri = next;
+      this.#routedFallback = this.state.via.transport;
+      this.#routed = destinationOf(next, this.state.via.transport);
+    }
+    const d = this.#routed;
     const base: Destination = { ...(d ?? this.state.via), source: this.state.via.source };
     // stay on the connection the dialog was made on when it reaches the same peer
     if (this.state.via.connectionId !== undefined && base.transport === this.state.via.transport) {
@@ -105,7 +125,7 @@ export class Dialog {
     const s = this.state;
     const cseq = options.cseq ?? ++s.localSeq;
     const routes = s.routeSet;
-    const strict = routes.length > 0 && !isLooseRoute(routes[0]!);
+    const strict = routes.length > 0 && !this.#isLoose(routes[0]!);
     const uri = strict ? routes[0]! : s.remoteTarget;
     const routeHeaders: HeaderField[] = (strict ? [...routes.slice(1), s.remoteTarget] : routes).map((r) => ['Route', `<${r}>`]);
     const headers: HeaderField[] = [

@@ -179,3 +179,20 @@ describe('edge prefixes and IPv4-mapped IPv6', () => {
     }
   });
 });
+
+describe('remembered verdicts', () => {
+  it('answer as the entries do for more sources than are kept, the same source asked again, and a spelling of the same address', () => {
+    const acl = aclOf([{ action: 'deny', cidr: '10.0.0.0/16' }, { action: 'allow', cidr: '10.0.0.0/8' }]);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5000; i++) {
+        const ip = `10.${i % 3}.${(i >> 8) & 255}.${i & 255}`;
+        expect(acl.match(ip)).toBe(i % 3 === 0 ? 'deny' : 'allow');
+      }
+    }
+    expect(acl.match('11.0.0.1')).toBeUndefined();
+    expect(acl.match('11.0.0.1')).toBeUndefined();
+    expect(acl.match(' 10.0.0.1 ')).toBe('deny');
+    expect(acl.match('::ffff:10.1.0.1')).toBe('allow');
+    expect(acl.match('not an address')).toBeUndefined();
+  });
+});
