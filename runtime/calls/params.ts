@@ -5,7 +5,7 @@
  */
 import type { MessageView } from '../wasm/message-view.js';
 import type { WasmParser } from '../wasm/parser.js';
-import { readSipUri, NO_URI_LIMITS } from '../sip/uri.js';
+import { sipUriHost, sipUriUser, NO_URI_LIMITS } from '../sip/uri.js';
 import type { CallRecord } from './record.js';
 
 /** Twilio's API version, sent as ApiVersion and X-Twilio-ApiVersion. */
@@ -92,12 +92,10 @@ export function rfc2822(ms: number): string {
 
 /** The host of a sip:/sips: URI as written (`sip:bob@example.com:5060;x` → `example.com`), '' when it is not one. */
 export function sipHost(parser: WasmParser, uri: string): string {
-  const r = readSipUri(parser, uri.trim(), NO_URI_LIMITS);
-  return r.ok && r.host !== null ? r.host : '';
+  return sipUriHost(parser, uri.trim(), NO_URI_LIMITS) ?? '';
 }
 
 /** The user part of a sip:/sips: URI as written (percent escapes kept), or undefined. */
 export function sipUser(parser: WasmParser, uri: string): string | undefined {
-  const r = readSipUri(parser, uri.trim(), NO_URI_LIMITS);
-  return r.ok && r.scheme !== 'tel' ? r.user ?? undefined : undefined;
+  return sipUriUser(parser, uri.trim(), NO_URI_LIMITS) ?? undefined;
 }

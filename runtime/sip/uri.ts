@@ -64,20 +64,10 @@ const text8 = new TextDecoder();
  * @param limits  size limits (default: Twilio's `<Sip>` limits, 254 and 1023)
  */
 export function readSipUri(parser: WasmParser, text: string, limits: SipUriLimits = {}): SipUriResult {
-  const bytes = utf8.encode(text);
-  if (bytes.length > parser.inCap) return uriFailure(E_ARGUMENT, parser.inCap);
-  parser.writeInput(bytes);
-  const code = parser.exports.parse_uri(0, bytes.length);
-  const record = new UriRecord(parser.out, 0, bytes);
-  if (code < 0) return uriFailure(code, record.slot(U.ERROR_OFFSET));
-  const scheme = SCHEMES[record.slot(U.SCHEME)];
-  if (scheme === undefined || scheme === '') return uriFailure(E_SCHEME, 0);
-  const maxUri = limits.maxUriBytes ?? 254;
-  const maxHeaders = limits.maxHeadersBytes ?? 1023;
-  const headersLen = record.slot(U.HEADERS_LEN);
-  const uriLen = headersLen >= 0 ? record.slot(U.HEADERS_START) - 1 : bytes.length;
-  if (uriLen > maxUri) return uriFailure(E_URI_TOO_LONG, maxUri);
-  if (headersLen > maxHeaders) return uriFailure(E_URI_HEADERS_TOO_LONG, record.slot(U.HEADERS_START) + maxHeaders);
+  const read = readRecord(parser, text, limits);
+  if (!(read instanceof UriRecord)) return read;
+  const record = read;
+  const scheme = SCHEMES[record.slot(U.SCHEME)] as SipUri['scheme'];
   const port = record.slot(U.PORT);
   const tel = scheme === 'tel';
   return {
@@ -94,6 +84,41 @@ export function readSipUri(parser: WasmParser, text: string, limits: SipUriLimit
   };
 }
 
+/** The parse of {@link readSipUri} with its limits checked, before any field is decoded: the record, or the failure. */
+function readRecord(parser: WasmParser, text: string, limits: SipUriLimits): UriRecord | UriFailure {
+  const bytes = utf8.encode(text);
+  if (bytes.length > parser.inCap) return uriFailure(E_ARGUMENT, parser.inCap);
+  parser.writeInput(bytes);
+  const code = parser.exports.parse_uri(0, bytes.length);
+  const record = new UriRecord(parser.out, 0, bytes);
+  if (code < 0) return uriFailure(code, record.slot(U.ERROR_OFFSET));
+  const scheme = SCHEMES[record.slot(U.SCHEME)];
+  if (scheme === undefined || scheme === '') return uriFailure(E_SCHEME, 0);
+  const maxUri = limits.maxUriBytes ?? 254;
+  const maxHeaders = limits.maxHeadersBytes ?? 1023;
+  const headersLen = record.slot(U.HEADERS_LEN);
+  const uriLen = headersLen >= 0 ? record.slot(U.HEADERS_START) - 1 : bytes.length;
+  if (uriLen > maxUri) return uriFailure(E_URI_TOO_LONG, maxUri);
+  if (headersLen > maxHeaders) return uriFailure(E_URI_HEADERS_TOO_LONG, record.slot(U.HEADERS_START) + maxHeaders);
+  return record;
+}
+
+/** The sip:/sips: record of `text` within `limits`, or undefined (tel:, no URI, over the limits). */
+function sipRecord(parser: WasmParser, text: string, limits: SipUriLimits): UriRecord | undefined {
+  const read = readRecord(parser, text, limits);
+  return read instanceof UriRecord && SCHEMES[read.slot(U.SCHEME)] !== 'tel' ? read : undefined;
+}
+
+/**
+ * The user part of a sip:/sips: URI as written (as {@link readSipUri} gives it),
+ * null without one, undefined when `text` is not a sip:/sips: URI within `limits`. Decodes that
+ * field alone: for the per-call paths that need one field.
+ */
+export function sipUriUser(parser: WasmParser, text: string, limits: SipUriLimits = {}): string | null | undefined {
+  const record = sipRecord(parser, text, limits);
+  return record === undefined ? undefined : record.span(U.USER_START);
+}
+
 /** @return `host` without the brackets of an IPv6 reference (`[2001:db8::1]` → `2001:db8::1`). */
 export function unbracket(host: string): string {
   return host.length > 1 && host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
@@ -103,9 +128,8 @@ export function unbracket(host: string): string {
  * The host a sip:/sips: URI names, IPv6 brackets kept, or undefined when
  * `text` is not a sip:/sips: URI (or is over the `<Sip>` limits).
  */
-export function sipUriHost(parser: WasmParser, text: string, limits?: SipUriLimits): string | undefined {
-  const r = readSipUri(parser, text, limits);
-  return r.ok && r.host !== null ? r.host : undefined;
+export function sipUriHost(parser: WasmParser, text: string, limits: SipUriLimits = {}): string | undefined {
+  return sipRecord(parser, text, limits)?.span(U.HOST_START) ?? undefined;
 }
 
 /**
@@ -113,10 +137,12 @@ export function sipUriHost(parser: WasmParser, text: string, limits?: SipUriLimi
  * goes after the `@` of another URI, or undefined when `text` is not a
  * sip:/sips: URI (or is over the limits).
  */
-export function sipUriHostPort(parser: WasmParser, text: string, limits?: SipUriLimits): string | undefined {
-  const r = readSipUri(parser, text, limits);
-  if (!r.ok || r.host === null) return undefined;
-  return r.port === null ? r.host : `${r.host}:${r.port}`;
+export function sipUriHostPort(parser: WasmParser, text: string, limits: SipUriLimits = {}): string | undefined {
+  const record = sipRecord(parser, text, limits);
+  const host = record?.span(U.HOST_START);
+  if (record === undefined || host == null) return undefined;
+  const port = record.slot(U.PORT);
+  return port < 0 ? host : `${host}:${port}`;
 }
 
 /**
@@ -127,8 +153,7 @@ export function sipUriHostPort(parser: WasmParser, text: string, limits?: SipUri
  * the Request-URI we send.
  */
 export function withoutUriParams(parser: WasmParser, text: string, names: readonly string[]): string {
-  const r = readSipUri(parser, text, NO_URI_LIMITS);
-  if (!r.ok || r.scheme === 'tel') return text;
+  if (sipRecord(parser, text, NO_URI_LIMITS) === undefined) return text;
   const out = parser.out;
   const paramsLen = out[U.PARAMS_LEN]!;
   if (paramsLen < 0) return text;
