@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { FLAVOURS, parserFor, corpusBytes, corpusFiles } from '../../support/wasm.js';
-import { readSipUri, readSipUriRouting, sipUriHost, sipUriHostPort, unbracket, withoutUriParams, NO_URI_LIMITS, type SipUriResult } from '../../../runtime/sip/uri.js';
+import { readSipUri, readSipUriRouting, sipUriHost, sipUriUser, sipUriHostPort, unbracket, withoutUriParams, NO_URI_LIMITS, type SipUriResult } from '../../../runtime/sip/uri.js';
 import { uriOf } from '../../../runtime/dialog/target.js';
 
 function errorName(r: SipUriResult): string {
@@ -199,5 +199,20 @@ describe('readSipUriRouting (the per-request path of dialogs)', () => {
     expect(readSipUriRouting(parser, 'tel:+15551234567')).toBeUndefined();
     expect(readSipUriRouting(parser, 'not a uri')).toBeUndefined();
     expect(readSipUriRouting(parser, '')).toBeUndefined();
+  });
+});
+
+describe('sipUriUser', () => {
+  const parser = parserFor('release');
+  it('is the user part as readSipUri gives it, null without one, undefined for tel: and over the limits', () => {
+    for (const text of ['sip:alice;day=tuesday@example.com', 'sips:%61lice@h:5061', 'sip:example.com', 'sip:+15551234567@gw;user=phone']) {
+      const full = readSipUri(parser, text);
+      expect(full.ok).toBe(true);
+      expect(sipUriUser(parser, text)).toBe(full.ok ? full.user : 'unreachable');
+    }
+    expect(sipUriUser(parser, 'sip:example.com')).toBeNull();
+    expect(sipUriUser(parser, 'tel:+15551234567')).toBeUndefined();
+    expect(sipUriUser(parser, `sip:${'a'.repeat(300)}@h`)).toBeUndefined();
+    expect(sipUriUser(parser, `sip:${'a'.repeat(300)}@h`, NO_URI_LIMITS)).toBe('a'.repeat(300));
   });
 });
