@@ -4,23 +4,15 @@
  * and sequential (each until it fails or its timeout fires). Loop transport
  * and fake clock (test/support/call-stack.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCallStack, type CallStack } from '../support/call-stack.js';
+import { describe, expect, it } from 'vitest';
+import { callStackPerTest, type CallStack } from '../support/call-stack.js';
 import { mediaPortOf, type SipParty } from '../support/sip-party.js';
 
-let rig: CallStack | undefined;
-
-afterEach(async () => {
-  if (!rig) return;
-  const left = await rig.settle();
-  await rig.close();
-  rig = undefined;
-  expect(left, 'nothing left behind').toEqual({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
-});
+const startStack = callStackPerTest();
 
 /** A rig, a caller and three phones to dial. */
 async function start(): Promise<{ rig: CallStack; alice: SipParty; phones: [SipParty, SipParty, SipParty] }> {
-  rig = await startCallStack({ routes: { '/action': '<Response><Hangup/></Response>' } });
+  const rig = await startStack({ routes: { '/action': '<Response><Hangup/></Response>' } });
   const alice = await rig.party('alice');
   const phones: [SipParty, SipParty, SipParty] = [await rig.party('bob'), await rig.party('carol'), await rig.party('dave')];
   return { rig, alice, phones };

@@ -5,20 +5,12 @@
  * response comes back; BYE from either side ends the call on both. Loop
  * transport and fake clock (test/support/call-stack.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCallStack, type CallStack } from '../support/call-stack.js';
+import { describe, expect, it } from 'vitest';
+import { callStackPerTest, type CallStack } from '../support/call-stack.js';
 import { bodyText, mediaPortOf, sdpOf, type PartyDialog, type SipParty } from '../support/sip-party.js';
 import type { HeaderField } from '../../runtime/sip/message.js';
 
-let rig: CallStack | undefined;
-
-afterEach(async () => {
-  if (!rig) return;
-  const left = await rig.settle();
-  await rig.close();
-  rig = undefined;
-  expect(left, 'nothing left behind').toEqual({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
-});
+const startStack = callStackPerTest();
 
 interface Connected {
   rig: CallStack;
@@ -30,7 +22,7 @@ interface Connected {
 
 /** alice calls, the document dials bob (answerOnBridge), bob answers: both ACKed. */
 async function connected(): Promise<Connected> {
-  rig = await startCallStack();
+  const rig = await startStack();
   const alice = await rig.party('alice');
   const bob = await rig.party('bob');
   rig.app.route('/voice', `<Response><Dial answerOnBridge="true"><Sip>${bob.uri}</Sip></Dial></Response>`);

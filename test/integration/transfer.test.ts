@@ -5,20 +5,12 @@
  * the document dials agent A, agent A REFERs the call to agent B. Loop
  * transport and fake clock (test/support/call-stack.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCallStack, type CallStack } from '../support/call-stack.js';
+import { describe, expect, it } from 'vitest';
+import { callStackPerTest, type CallStack } from '../support/call-stack.js';
 import { bodyText, mediaPortOf, type PartyDialog, type SipParty } from '../support/sip-party.js';
 import type { AppRequest } from '../support/web-app.js';
 
-let rig: CallStack | undefined;
-
-afterEach(async () => {
-  if (!rig) return;
-  const left = await rig.settle();
-  await rig.close();
-  rig = undefined;
-  expect(left, 'nothing left behind').toEqual({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
-});
+const startStack = callStackPerTest();
 
 /** The referUrl app of the README: dial whatever the transferor asked for. */
 function referApp(req: AppRequest): string {
@@ -43,7 +35,7 @@ interface Transfer {
 
 /** alice calls, the document dials agent A (with `referUrl` unless undefined), A answers. */
 async function connected(aob: boolean, referUrl: string | undefined): Promise<Transfer> {
-  rig = await startCallStack({ routes: { '/refer': referApp, '/transfer-action': '<Response/>', '/action': '<Response/>' } });
+  const rig = await startStack({ routes: { '/refer': referApp, '/transfer-action': '<Response/>', '/action': '<Response/>' } });
   const r = rig;
   const alice = await r.party('alice');
   const agentA = await r.party('agenta');

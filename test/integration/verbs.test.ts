@@ -3,24 +3,16 @@
  * of a document, Redirect between documents, and a document that ends.
  * Loop transport and fake clock (test/support/call-stack.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCallStack, type CallStack } from '../support/call-stack.js';
+import { describe, expect, it } from 'vitest';
+import { callStackPerTest, type CallStack } from '../support/call-stack.js';
 import type { SipParty } from '../support/sip-party.js';
 import type { Route } from '../support/web-app.js';
 
-let rig: CallStack | undefined;
-
-afterEach(async () => {
-  if (!rig) return;
-  const left = await rig.settle();
-  await rig.close();
-  rig = undefined;
-  expect(left, 'nothing left behind').toEqual({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
-});
+const startStack = callStackPerTest();
 
 /** A rig with `routes`, and a caller. */
 async function start(routes: Record<string, Route>): Promise<{ rig: CallStack; alice: SipParty }> {
-  rig = await startCallStack({ routes });
+  const rig = await startStack({ routes });
   return { rig, alice: await rig.party('alice') };
 }
 

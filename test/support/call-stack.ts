@@ -9,6 +9,7 @@
  * built in one place, `startCallLayer`, so a change to how it is put
  * together touches this function and no test.
  */
+import { afterEach, expect } from 'vitest';
 import { CallLayer } from '../../runtime/calls/layer.js';
 import type { CallContext } from '../../runtime/calls/context.js';
 import { CallStore } from '../../runtime/calls/store.js';
@@ -193,4 +194,21 @@ export async function startCallStack(options: CallStackOptions = {}): Promise<Ca
     },
   };
   return rig;
+}
+
+/**
+ * For a test file: a `startCallStack` whose stack is settled and closed after each test, and
+ * the test fails when anything is left behind (a call, a dialog or a transaction).
+ */
+export function callStackPerTest(): (options?: CallStackOptions) => Promise<CallStack> {
+  let current: CallStack | undefined;
+  afterEach(async () => {
+    if (!current) return;
+    const stack = current;
+    current = undefined;
+    const left = await stack.settle();
+    await stack.close();
+    expect(left, 'nothing left behind').toEqual({ calls: 0, dialogs: 0, clientTx: 0, serverTx: 0 });
+  });
+  return async (options) => (current = await startCallStack(options));
 }
